@@ -1,0 +1,25 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "trade-tracker",
+    products: [
+        .executable(name: "trade-tracker", targets: ["trade-tracker"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "HTTPServer"),
+        .target(name: "TradeTracker", dependencies: ["SQLite", "HTTPServer"]),
+        .executableTarget(name: "trade-tracker", dependencies: ["TradeTracker"]),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "TradeTrackerTests", dependencies: ["TradeTracker", "HTTPServer", "SQLite"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

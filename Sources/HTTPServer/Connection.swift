@@ -1,0 +1,337 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One client connection: its buffer, keep-alive state, timeouts and write backlog.
+///
+/// Ownership: the request state (`parser`, `pending`, …) belongs to whoever drives the connection at the
+/// moment — the connection's serial queue while the read or write source is live, or the one worker
+/// thread that runs its request while the read source is suspended. The hand-over points (suspend before
+/// submitting to a worker, resume as the worker's last act) are inside `lock`, which also guards the
+/// control fields that the timeout sweeper and shutdown read from other threads. That is what makes the
+/// `@unchecked Sendable` safe.
+final class Connection: @unchecked Sendable {
+    enum Phase { case reading, processing, writing, lingering, closed }
+    enum TimeoutKind { case header, body, idle, write, linger }
+
+    let fd: Int32
+    let id: UInt64
+    let remoteAddress: String
+    let queue: DispatchQueue
+    private let context: ServerContext
+
+    // Owned by the current driver (see above).
+    private var parser: RequestParser
+    private var pending: [UInt8] = []
+    private var pendingOffset = 0
+    private var closeAfterWrite = false
+    private var servedRequests = 0
+
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var phase = Phase.reading
+    private var timeoutKind = TimeoutKind.header
+    private var deadline: UInt64 = 0
+    private var readSuspended = false
+    private var writeSuspended = true
+    private var closing = false
+    private var sourcesAlive = 0
+    private var readSource: (any DispatchSourceRead)?
+    private var writeSource: (any DispatchSourceWrite)?
+
+    init(fd: Int32, id: UInt64, remoteAddress: String, context: ServerContext) {
+        self.fd = fd
+        self.id = id
+        self.remoteAddress = remoteAddress
+        self.context = context
+        self.queue = DispatchQueue(label: "connection-\(id)")
+        self.parser = RequestParser(limits: context.configuration.limits)
+    }
+
+    /// Starts reading; the header timeout counts from now (accept).
+    func start() {
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        source.setEventHandler { [unowned self] in self.onReadable() }
+        source.setCancelHandler { [self] in self.sourceCancelled() }
+        lock.lock()
+        readSource = source
+        sourcesAlive = 1
+        arm(.header, context.configuration.headerTimeout)
+        lock.unlock()
+        source.resume()
+    }
+
+    /// Must hold `lock`.
+    private func arm(_ kind: TimeoutKind, _ duration: Duration) {
+        timeoutKind = kind
+        deadline = monotonicNow() + duration.nanoseconds
+    }
+
+    // MARK: reading
+
+    private func onReadable() {
+        lock.lock()
+        let lingering = phase == .lingering
+        lock.unlock()
+        var received = 0
+        var failed = false
+        withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 1) { buffer in
+            switch SystemCalls.retrying("read", { read(fd, buffer.baseAddress, buffer.count) }) {
+            case .success(let n):
+                received = n
+                if n > 0 && !lingering { parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
+            case .failure(let error):
+                failed = error.errno != EAGAIN && error.errno != EWOULDBLOCK
+                received = -1
+            }
+        }
+        if failed || received == 0 {
+            // 0 is end of stream: a client that vanishes costs nothing but its own connection.
+            close()
+            return
+        }
+        guard received > 0, !lingering else { return }
+        if parser.phase == .body {
+            lock.lock()
+            arm(.body, context.configuration.bodyTimeout)
+            lock.unlock()
+        }
+        drive()
+    }
+
+    /// Parses what is buffered and acts on it. Runs on whoever owns the connection.
+    private func drive() {
+        while true {
+            switch parser.next() {
+            case .needMore:
+                let parserPhase = parser.phase
+                lock.lock()
+                phase = .reading
+                switch parserPhase {
+                case .idle: break
+                case .head: if timeoutKind != .header { arm(.header, context.configuration.headerTimeout) }
+                case .body: if timeoutKind != .body { arm(.body, context.configuration.bodyTimeout) }
+                }
+                if readSuspended && !closing {
+                    readSuspended = false
+                    readSource?.resume()
+                }
+                lock.unlock()
+                return
+            case .head(let head):
+                if head.expectsContinue && !sendInterimContinue() {
+                    close()
+                    return
+                }
+            case .request(let request):
+                enterProcessing()
+                context.workers.submit { [self] in self.process(request) }
+                return
+            case .error(let error):
+                enterProcessing()
+                write(Self.problem(error), version: .http11, keepAlive: false, headOnly: false)
+                return
+            }
+        }
+    }
+
+    /// The answer to a request that never reached the router (framing errors, timeouts).
+    private static func problem(_ error: HTTPError) -> HTTPResponse {
+        let requestID = RequestID.generate()
+        var response = error.problemResponse(instance: "", requestID: requestID)
+        response.headers.set("X-Request-ID", requestID)
+        return response
+    }
+
+    private func enterProcessing() {
+        lock.lock()
+        phase = .processing
+        deadline = 0
+        if !readSuspended && !closing {
+            readSource?.suspend()
+            readSuspended = true
+        }
+        lock.unlock()
+    }
+
+    private func sendInterimContinue() -> Bool {
+        let line = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+        // 25 bytes on a socket with an empty send buffer; a partial write here means the peer is gone or hostile.
+        let sent = line.withUnsafeBytes { SystemCalls.send(fd, $0) }
+        if case .success(let n) = sent, n == line.count { return true }
+        return false
+    }
+
+    // MARK: processing (on a worker)
+
+    private func process(_ request: HTTPRequest) {
+        var request = request
+        request.remoteAddress = remoteAddress
+        let response = context.responder.respond(to: request)
+        let keepAlive = request.wantsKeepAlive && !response.closesConnection && !context.isShuttingDown
+        write(response, version: request.version, keepAlive: keepAlive, headOnly: request.method == "HEAD")
+    }
+
+    // MARK: writing
+
+    /// Serialises and sends a response; falls back to a write source only when the socket is full.
+    func write(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, headOnly: Bool) {
+        var response = response
+        for (name, value) in context.defaultHeaders where !response.headers.contains(name) {
+            response.headers.add(name, value)
+        }
+        pending = response.serialized(version: version, keepAlive: keepAlive, headOnly: headOnly,
+                                      date: context.dateCache.current())
+        pendingOffset = 0
+        closeAfterWrite = !keepAlive
+        servedRequests += 1
+        flushPending(fromWriteSource: false)
+    }
+
+    private func flushPending(fromWriteSource: Bool) {
+        while pendingOffset < pending.count {
+            let result = pending.withUnsafeBytes { raw in
+                SystemCalls.send(fd, UnsafeRawBufferPointer(rebasing: raw[pendingOffset...]))
+            }
+            switch result {
+            case .success(0):
+                waitForWritable()
+                return
+            case .success(let n):
+                pendingOffset += n
+            case .failure:
+                close()
+                return
+            }
+        }
+        pending = []
+        pendingOffset = 0
+        if fromWriteSource {
+            lock.lock()
+            if !writeSuspended && !closing {
+                writeSource?.suspend()
+                writeSuspended = true
+            }
+            lock.unlock()
+        }
+        responseFinished()
+    }
+
+    private func waitForWritable() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closing else { return }
+        phase = .writing
+        arm(.write, context.configuration.writeTimeout)
+        if writeSource == nil {
+            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+            source.setEventHandler { [unowned self] in self.flushPending(fromWriteSource: true) }
+            source.setCancelHandler { [self] in self.sourceCancelled() }
+            writeSource = source
+            sourcesAlive += 1
+        }
+        if writeSuspended {
+            writeSuspended = false
+            writeSource?.resume()
+        }
+    }
+
+    private func responseFinished() {
+        if closeAfterWrite || context.isShuttingDown {
+            lingerThenClose()
+            return
+        }
+        lock.lock()
+        arm(.idle, context.configuration.idleTimeout)
+        lock.unlock()
+        drive()
+    }
+
+    /// Half-closes and reads until the peer closes (bounded), so unread request bytes do not turn our
+    /// close into a reset that destroys the response before the client reads it.
+    private func lingerThenClose() {
+        shutdown(fd, Int32(SHUT_WR))
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closing else { return }
+        phase = .lingering
+        arm(.linger, .seconds(2))
+        if readSuspended {
+            readSuspended = false
+            readSource?.resume()
+        }
+    }
+
+    // MARK: timeouts and closing
+
+    /// Called by the sweeper from another thread; schedules the check on the connection's queue when due.
+    func checkTimeout(now: UInt64) {
+        lock.lock()
+        let due = deadline != 0 && now >= deadline && phase != .processing && !closing
+        lock.unlock()
+        if due { queue.async { [self] in self.handleTimeout() } }
+    }
+
+    private func handleTimeout() {
+        lock.lock()
+        guard deadline != 0, monotonicNow() >= deadline, !closing, phase != .processing else {
+            lock.unlock()
+            return
+        }
+        let kind = timeoutKind
+        let answer408 = kind == .header && phase == .reading
+        lock.unlock()
+        if answer408 {
+            enterProcessing()
+            let timeout = HTTPError(status: 408, code: "request_timeout", title: "Request timeout",
+                                    detail: "the request head did not arrive in time", closesConnection: true)
+            write(Self.problem(timeout), version: .http11, keepAlive: false, headOnly: false)
+        } else {
+            close()
+        }
+    }
+
+    /// During shutdown: closes the connection if it waits between requests.
+    func closeIfIdle() {
+        queue.async { [self] in
+            lock.lock()
+            let idle = phase == .reading && !closing
+            lock.unlock()
+            if idle && parser.phase == .idle { close() }
+        }
+    }
+
+    /// Closes at once; the descriptor is closed when the last source's cancel handler runs.
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !closing else { return }
+        closing = true
+        phase = .closed
+        deadline = 0
+        if let source = readSource {
+            source.cancel()
+            if readSuspended { readSuspended = false; source.resume() }
+        }
+        if let source = writeSource {
+            source.cancel()
+            if writeSuspended { writeSuspended = false; source.resume() }
+        }
+    }
+
+    private func sourceCancelled() {
+        lock.lock()
+        sourcesAlive -= 1
+        let last = sourcesAlive == 0
+        if last {
+            readSource = nil
+            writeSource = nil
+        }
+        lock.unlock()
+        if last {
+            Glibc.close(fd)
+            context.registry.remove(self)
+        }
+    }
+}

@@ -1,0 +1,183 @@
+/// Parses a request head (request line and header fields, without the final CRLFCRLF) and checks its framing.
+enum HeadParser {
+    static func headerTooLarge(_ limits: ParserLimits) -> HTTPError {
+        HTTPError(status: 431, code: "header_fields_too_large", title: "Request header fields too large",
+                  detail: "the header block exceeds \(limits.maxHeaderBytes) bytes or \(limits.maxHeaderCount) fields",
+                  closesConnection: true)
+    }
+
+    private static func bad(_ detail: String) -> HTTPError {
+        .badRequest(detail, code: "malformed_request", close: true)
+    }
+
+    static func parse(_ bytes: ArraySlice<UInt8>, limits: ParserLimits) -> Result<RequestHead, HTTPError> {
+        let lines = splitLines(bytes)
+        guard let requestLine = lines.first else { return .failure(bad("empty request")) }
+        if requestLine.count > limits.maxRequestLineBytes {
+            return .failure(HTTPError(status: 414, code: "uri_too_long", title: "URI too long",
+                                      detail: "the request line exceeds \(limits.maxRequestLineBytes) bytes", closesConnection: true))
+        }
+        let fieldLines = lines.dropFirst()
+        let headerBytes = fieldLines.reduce(0) { $0 + $1.count + 2 }
+        if headerBytes > limits.maxHeaderBytes || fieldLines.count > limits.maxHeaderCount {
+            return .failure(headerTooLarge(limits))
+        }
+        let method: String, target: String, version: HTTPVersion
+        switch parseRequestLine(requestLine) {
+        case .failure(let error): return .failure(error)
+        case .success(let parts): (method, target, version) = parts
+        }
+        var headers = HTTPHeaders()
+        for line in fieldLines {
+            switch parseField(line) {
+            case .failure(let error): return .failure(error)
+            case .success(let (name, value)): headers.add(name, value)
+            }
+        }
+        return checkFraming(method: method, target: target, version: version, headers: headers, limits: limits)
+    }
+
+    private static func splitLines(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        // The head was scanned already: every LF is preceded by CR, so lines split cleanly on CRLF.
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = bytes.startIndex
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            if bytes[i] == 13 && i + 1 < bytes.endIndex && bytes[i + 1] == 10 {
+                lines.append(bytes[lineStart..<i])
+                i += 2
+                lineStart = i
+            } else {
+                i += 1
+            }
+        }
+        lines.append(bytes[lineStart..<bytes.endIndex])
+        return lines
+    }
+
+    private static func parseRequestLine(_ line: ArraySlice<UInt8>) -> Result<(String, String, HTTPVersion), HTTPError> {
+        let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
+            return .failure(bad("the request line must be METHOD SP target SP HTTP-version"))
+        }
+        guard parts[0].allSatisfy(HTTPGrammar.isTokenChar) else { return .failure(bad("invalid method")) }
+        guard parts[1].allSatisfy(HTTPGrammar.isTargetChar) else {
+            return .failure(bad("the request target holds a character that must be percent-encoded"))
+        }
+        let v = Array(parts[2])
+        guard v.count == 8, v.starts(with: Array("HTTP/".utf8)), (48...57).contains(v[5]), v[6] == UInt8(ascii: "."),
+              (48...57).contains(v[7]) else {
+            return .failure(bad("invalid HTTP version"))
+        }
+        let version: HTTPVersion
+        switch (v[5], v[7]) {
+        case (49, 49): version = .http11
+        case (49, 48): version = .http10
+        default:
+            return .failure(HTTPError(status: 505, code: "http_version_not_supported", title: "HTTP version not supported",
+                                      detail: "this server speaks HTTP/1.0 and HTTP/1.1", closesConnection: true))
+        }
+        let method = String(decoding: parts[0], as: UTF8.self)
+        var target = String(decoding: parts[1], as: UTF8.self)
+        if target.first != "/" {
+            if target == "*" {
+                guard method == "OPTIONS" else { return .failure(bad("'*' is only a target for OPTIONS")) }
+            } else if let path = originForm(ofAbsolute: target) {
+                target = path
+            } else {
+                return .failure(bad("the request target must be a path starting with '/'"))
+            }
+        }
+        return .success((method, target, version))
+    }
+
+    /// RFC 9112 §3.2.2: a server accepts absolute-form and uses its path and query.
+    private static func originForm(ofAbsolute target: String) -> String? {
+        let lower = target.lowercased()
+        let schemeEnd: String.Index
+        if lower.hasPrefix("http://") {
+            schemeEnd = target.index(target.startIndex, offsetBy: 7)
+        } else if lower.hasPrefix("https://") {
+            schemeEnd = target.index(target.startIndex, offsetBy: 8)
+        } else {
+            return nil
+        }
+        let rest = target[schemeEnd...]
+        guard let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return rest.isEmpty ? nil : "/" }
+        let path = String(rest[slash...])
+        return path.first == "?" ? "/" + path : path
+    }
+
+    static func parseField(_ line: ArraySlice<UInt8>) -> Result<(String, String), HTTPError> {
+        guard let first = line.first else { return .failure(bad("empty header line")) }
+        if first == 0x20 || first == 0x09 {
+            return .failure(bad("obsolete line folding is not accepted"))
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return .failure(bad("a header line has no colon")) }
+        let name = line[line.startIndex..<colon]
+        guard !name.isEmpty else { return .failure(bad("a header field has an empty name")) }
+        if let last = name.last, last == 0x20 || last == 0x09 {
+            return .failure(bad("whitespace between a header name and the colon is not allowed"))
+        }
+        guard name.allSatisfy(HTTPGrammar.isTokenChar) else { return .failure(bad("invalid character in a header name")) }
+        var value = line[(colon + 1)...]
+        guard value.allSatisfy(HTTPGrammar.isFieldValueChar) else {
+            return .failure(bad("control character in the value of header \(String(decoding: name, as: UTF8.self))"))
+        }
+        while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
+        while let l = value.last, l == 0x20 || l == 0x09 { value = value.dropLast() }
+        return .success((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+    }
+
+    private static func checkFraming(method: String, target: String, version: HTTPVersion, headers: HTTPHeaders,
+                                     limits: ParserLimits) -> Result<RequestHead, HTTPError> {
+        let hosts = headers.values("Host")
+        if version == .http11 && hosts.isEmpty { return .failure(bad("an HTTP/1.1 request must carry a Host header")) }
+        if hosts.count > 1 { return .failure(bad("more than one Host header")) }
+
+        var framing = BodyFraming.none
+        let codings = headers.listValues("Transfer-Encoding").map { $0.lowercased() }
+        let lengths = headers.values("Content-Length")
+        if headers.contains("Transfer-Encoding") {
+            if !lengths.isEmpty { return .failure(bad("Content-Length and Transfer-Encoding must not both be sent")) }
+            if version == .http10 { return .failure(bad("Transfer-Encoding is not defined for HTTP/1.0")) }
+            let chunkedCount = codings.filter { $0 == "chunked" }.count
+            if chunkedCount > 1 || (chunkedCount == 1 && codings.last != "chunked") || codings.isEmpty {
+                return .failure(bad("chunked must be the final transfer coding, once"))
+            }
+            if codings != ["chunked"] {
+                return .failure(HTTPError(status: 501, code: "unsupported_transfer_encoding", title: "Transfer coding not implemented",
+                                          detail: "only the chunked transfer coding is supported", closesConnection: true))
+            }
+            framing = .chunked
+        } else if !lengths.isEmpty {
+            var value: Int? = nil
+            for element in lengths.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
+                let text = element.trimmingHTTPWhitespace()
+                guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int(text) else {
+                    return .failure(bad("invalid Content-Length"))
+                }
+                if let value, value != n { return .failure(bad("conflicting Content-Length values")) }
+                value = n
+            }
+            let length = value ?? 0
+            if length > limits.maxBodyBytes {
+                return .failure(HTTPError(status: 413, code: "payload_too_large", title: "Request body too large",
+                                          detail: "the request body exceeds \(limits.maxBodyBytes) bytes", closesConnection: true))
+            }
+            framing = length > 0 ? .contentLength(length) : .none
+        }
+
+        var expectsContinue = false
+        if let expect = headers["Expect"] {
+            if expect.equalsIgnoringASCIICase("100-continue") && hosts.count <= 1 {
+                expectsContinue = version == .http11 && framing != .none
+            } else {
+                return .failure(HTTPError(status: 417, code: "expectation_failed", title: "Expectation failed",
+                                          detail: "only 'Expect: 100-continue' is supported", closesConnection: true))
+            }
+        }
+        return .success(RequestHead(method: method, target: target, version: version, headers: headers,
+                                    framing: framing, expectsContinue: expectsContinue))
+    }
+}

@@ -1,0 +1,274 @@
+/// What the parser found in the bytes it holds.
+public enum ParseEvent: Sendable {
+    /// More bytes are needed.
+    case needMore
+    /// A request's head is complete; its body (if any) follows. Emitted once per request, before `.request`.
+    case head(RequestHead)
+    /// A whole request.
+    case request(HTTPRequest)
+    /// The bytes break HTTP/1.1 or a limit; answer with the error and close.
+    case error(HTTPError)
+}
+
+/// A pure, incremental HTTP/1.1 request parser (RFC 9112): bytes in, events out; no I/O and no clocks.
+public struct RequestParser: Sendable {
+    private enum State: Sendable {
+        case startLine
+        case headFound(RequestHead)
+        case body(RequestHead, remaining: Int)
+        case chunkSize(RequestHead)
+        case chunkData(RequestHead, remaining: Int)
+        case chunkDataEnd(RequestHead)
+        case trailers(RequestHead)
+        case failed(HTTPError)
+    }
+
+    public let limits: ParserLimits
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var scanned = 0
+    private var state: State = .startLine
+    private var body: [UInt8] = []
+    private var trailerFields: [(String, String)] = []
+    private var trailerBytes = 0
+    private var lineStart = 0
+    private var requestLineEnd: Int? = nil
+
+    public init(limits: ParserLimits = ParserLimits()) {
+        self.limits = limits
+    }
+
+    /// Adds bytes read from the peer.
+    public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+        if start > 0 && start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            scanned = 0
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Bytes held that no event has consumed yet.
+    public var bufferedByteCount: Int { buffer.count - start }
+
+    /// Where the current request stands, for the connection's timeouts.
+    public var phase: ParserPhase {
+        switch state {
+        case .startLine: return bufferedByteCount == 0 ? .idle : .head
+        case .failed: return .head
+        default: return .body
+        }
+    }
+
+    /// The next event from the bytes held so far.
+    public mutating func next() -> ParseEvent {
+        switch state {
+        case .failed(let error):
+            return .error(error)
+        case .startLine:
+            return parseHead()
+        case .headFound(let head):
+            switch head.framing {
+            case .none: return finish(head)
+            case .contentLength(let length):
+                state = .body(head, remaining: length)
+                body.reserveCapacity(length)
+            case .chunked:
+                state = .chunkSize(head)
+            }
+            return next()
+        case .body(let head, let remaining):
+            let take = min(remaining, bufferedByteCount)
+            body.append(contentsOf: buffer[start..<start + take])
+            start += take
+            if take == remaining { return finish(head) }
+            state = .body(head, remaining: remaining - take)
+            return .needMore
+        case .chunkSize(let head):
+            return parseChunkSize(head)
+        case .chunkData(let head, let remaining):
+            let take = min(remaining, bufferedByteCount)
+            body.append(contentsOf: buffer[start..<start + take])
+            start += take
+            state = take == remaining ? .chunkDataEnd(head) : .chunkData(head, remaining: remaining - take)
+            return take == remaining ? next() : .needMore
+        case .chunkDataEnd(let head):
+            guard bufferedByteCount >= 2 else { return .needMore }
+            guard buffer[start] == 13, buffer[start + 1] == 10 else {
+                return fail(.badRequest("chunk data is not followed by CRLF", code: "malformed_chunk", close: true))
+            }
+            start += 2
+            state = .chunkSize(head)
+            return next()
+        case .trailers(let head):
+            return parseTrailers(head)
+        }
+    }
+
+    private mutating func fail(_ error: HTTPError) -> ParseEvent {
+        var error = error
+        error.closesConnection = true
+        state = .failed(error)
+        return .error(error)
+    }
+
+    private mutating func finish(_ head: RequestHead) -> ParseEvent {
+        let request = head.makeRequest(body: body, trailers: HTTPHeaders(trailerFields))
+        body = []
+        trailerFields = []
+        trailerBytes = 0
+        state = .startLine
+        scanned = start
+        compact()
+        return .request(request)
+    }
+
+    private mutating func compact() {
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
+            scanned = 0
+            start = 0
+        } else if start > 16 * 1024 && start > buffer.count / 2 {
+            buffer.removeFirst(start)
+            scanned -= start
+            start = 0
+        }
+    }
+
+    // MARK: head
+
+    private mutating func parseHead() -> ParseEvent {
+        // RFC 9112 §2.2: ignore empty lines received before the request line.
+        while bufferedByteCount >= 2 && buffer[start] == 13 && buffer[start + 1] == 10 { start += 2 }
+        if bufferedByteCount == 1 && buffer[start] == 13 { return .needMore }
+        guard let end = findHeadEnd() else {
+            if case .failed(let error) = state { return .error(error) }
+            return .needMore
+        }
+        let headBytes = buffer[start..<end]
+        start = end + 4
+        scanned = start
+        switch HeadParser.parse(headBytes, limits: limits) {
+        case .failure(let error):
+            return fail(error)
+        case .success(let head):
+            state = .headFound(head)
+            return .head(head)
+        }
+    }
+
+    /// The offset of the CRLFCRLF that ends the head, nil when it has not arrived yet (or a limit broke).
+    private mutating func findHeadEnd() -> Int? {
+        if scanned <= start {
+            scanned = start
+            lineStart = start
+            requestLineEnd = nil
+        }
+        var i = scanned
+        let count = buffer.count
+        while i < count {
+            let b = buffer[i]
+            if b == 10 {
+                guard i > start, buffer[i - 1] == 13 else {
+                    state = .failed(.badRequest("a line ends in a bare LF; HTTP/1.1 lines end in CRLF", code: "malformed_request", close: true))
+                    return nil
+                }
+                if requestLineEnd == nil {
+                    requestLineEnd = i
+                } else if i - 1 == lineStart {
+                    return i - 3
+                }
+                lineStart = i + 1
+            } else if i > start && buffer[i - 1] == 13 {
+                state = .failed(.badRequest("a bare CR appears in the request head", code: "malformed_request", close: true))
+                return nil
+            }
+            i += 1
+        }
+        // Stop before a trailing CR so that the LF that completes it is checked together with it.
+        scanned = count > start && buffer[count - 1] == 13 ? count - 1 : count
+        if requestLineEnd == nil && count - start > limits.maxRequestLineBytes {
+            state = .failed(HTTPError(status: 414, code: "uri_too_long", title: "URI too long",
+                                      detail: "the request line exceeds \(limits.maxRequestLineBytes) bytes", closesConnection: true))
+        } else if let rl = requestLineEnd, count - (rl + 1) > limits.maxHeaderBytes {
+            state = .failed(HeadParser.headerTooLarge(limits))
+        }
+        return nil
+    }
+
+    // MARK: chunked body
+
+    private mutating func parseChunkSize(_ head: RequestHead) -> ParseEvent {
+        guard let lf = lineEnd(maxLength: 4096) else {
+            if bufferedByteCount > 4096 { return fail(.badRequest("chunk-size line too long", code: "malformed_chunk")) }
+            return .needMore
+        }
+        guard lf > start, buffer[lf - 1] == 13 else { return fail(.badRequest("chunk-size line must end in CRLF", code: "malformed_chunk")) }
+        let line = buffer[start..<(lf - 1)]
+        var size = 0
+        var digits = 0
+        var idx = line.startIndex
+        while idx < line.endIndex, let v = PercentDecoding.hexValue(line[idx]) {
+            digits += 1
+            guard digits <= 15 else { return fail(.badRequest("chunk size too large", code: "malformed_chunk")) }
+            size = size << 4 | Int(v)
+            idx += 1
+        }
+        guard digits > 0 else { return fail(.badRequest("invalid chunk size", code: "malformed_chunk")) }
+        // What follows the size may only be chunk extensions (`;name=value`), after optional whitespace.
+        var rest = line[idx...].drop { $0 == 0x20 || $0 == 0x09 }
+        if let first = rest.first {
+            guard first == UInt8(ascii: ";"), rest.allSatisfy(HTTPGrammar.isFieldValueChar) else {
+                return fail(.badRequest("invalid chunk size", code: "malformed_chunk"))
+            }
+            rest = rest.dropFirst()
+        }
+        start = lf + 1
+        if size == 0 {
+            state = .trailers(head)
+            return next()
+        }
+        guard body.count + size <= limits.maxBodyBytes else {
+            return fail(payloadTooLarge())
+        }
+        state = .chunkData(head, remaining: size)
+        return next()
+    }
+
+    private func lineEnd(maxLength: Int) -> Int? {
+        var i = start
+        let limit = min(buffer.count, start + maxLength)
+        while i < limit { if buffer[i] == 10 { return i }; i += 1 }
+        return nil
+    }
+
+    private mutating func parseTrailers(_ head: RequestHead) -> ParseEvent {
+        while true {
+            guard let lf = lineEnd(maxLength: limits.maxHeaderBytes + 2) else {
+                if bufferedByteCount > limits.maxHeaderBytes { return fail(HeadParser.headerTooLarge(limits)) }
+                return .needMore
+            }
+            guard lf > start, buffer[lf - 1] == 13 else { return fail(.badRequest("trailer line must end in CRLF", code: "malformed_chunk")) }
+            if lf - 1 == start {
+                start = lf + 1
+                return finish(head)
+            }
+            trailerBytes += lf + 1 - start
+            let field = HeadParser.parseField(buffer[start..<(lf - 1)])
+            start = lf + 1
+            switch field {
+            case .failure(let error): return fail(error)
+            case .success(let pair):
+                trailerFields.append(pair)
+                if trailerBytes > limits.maxHeaderBytes || trailerFields.count + head.headers.count > limits.maxHeaderCount {
+                    return fail(HeadParser.headerTooLarge(limits))
+                }
+            }
+        }
+    }
+
+    private func payloadTooLarge() -> HTTPError {
+        HTTPError(status: 413, code: "payload_too_large", title: "Request body too large",
+                  detail: "the request body exceeds \(limits.maxBodyBytes) bytes", closesConnection: true)
+    }
+}

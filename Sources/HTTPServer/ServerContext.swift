@@ -1,0 +1,60 @@
+import Foundation
+import Synchronization
+
+/// What every connection of one server shares.
+final class ServerContext: Sendable {
+    let configuration: ServerConfiguration
+    let responder: Responder
+    let workers: WorkerPool
+    let registry = ConnectionRegistry()
+    let dateCache = DateHeaderCache()
+    let logger: Logger
+    let defaultHeaders: [(String, String)]
+    private let shuttingDown = Atomic<Bool>(false)
+
+    init(configuration: ServerConfiguration, responder: Responder, logger: Logger) {
+        self.configuration = configuration
+        self.responder = responder
+        self.logger = logger
+        self.defaultHeaders = configuration.defaultHeaders
+        self.workers = WorkerPool(threadCount: configuration.workerCount)
+    }
+
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
+
+    func beginShutdown() { shuttingDown.store(true, ordering: .releasing) }
+}
+
+/// The open connections, for the connection limit, timeouts and shutdown.
+final class ConnectionRegistry: @unchecked Sendable {
+    // `connections` is guarded by `lock`.
+    private let lock = NSLock()
+    private var connections: [UInt64: Connection] = [:]
+    private var nextID: UInt64 = 0
+
+    var count: Int {
+        lock.lock(); defer { lock.unlock() }
+        return connections.count
+    }
+
+    func makeID() -> UInt64 {
+        lock.lock(); defer { lock.unlock() }
+        nextID += 1
+        return nextID
+    }
+
+    func add(_ connection: Connection) {
+        lock.lock(); defer { lock.unlock() }
+        connections[connection.id] = connection
+    }
+
+    func remove(_ connection: Connection) {
+        lock.lock(); defer { lock.unlock() }
+        connections[connection.id] = nil
+    }
+
+    func snapshot() -> [Connection] {
+        lock.lock(); defer { lock.unlock() }
+        return Array(connections.values)
+    }
+}

@@ -1,0 +1,57 @@
+extension Connection {
+    /// Runs a cached statement with positional values and returns every row.
+    public func query(_ sql: String, _ values: [SQLValue] = []) throws -> [Row] {
+        try withCachedStatement(sql, values) { try $0.allRows() }
+    }
+
+    /// The first row, or nil; later rows are not read.
+    public func queryOne(_ sql: String, _ values: [SQLValue] = []) throws -> Row? {
+        try withCachedStatement(sql, values) { statement in
+            guard try statement.step() else { return nil }
+            return statement.row(table: ColumnTable(names: statement.columnNames))
+        }
+    }
+
+    /// The first column of the first row, or nil when there is no row (e.g. `SELECT count(*) ...`).
+    public func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> SQLValue? {
+        try withCachedStatement(sql, values) { statement in
+            try statement.step() ? statement.value(at: 0) : nil
+        }
+    }
+
+    /// Executes one statement with positional values, discarding any rows.
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws {
+        try withCachedStatement(sql, values) { statement in
+            while try statement.step() {}
+        }
+    }
+
+    /// Like `query`, with `:name` parameters.
+    public func query(_ sql: String, named values: [String: SQLValue]) throws -> [Row] {
+        try withCachedStatement(sql, bind: { try $0.bind(named: values) }) { try $0.allRows() }
+    }
+
+    /// Like `run`, with `:name` parameters.
+    public func run(_ sql: String, named values: [String: SQLValue]) throws {
+        try withCachedStatement(sql, bind: { try $0.bind(named: values) }) { statement in
+            while try statement.step() {}
+        }
+    }
+
+    /// Always resets afterwards: a cached SELECT left mid-way would keep its read snapshot
+    /// (and in WAL mode stop checkpoints from finishing) until its next use.
+    private func withCachedStatement<T>(
+        _ sql: String,
+        bind: (Statement) throws -> Void,
+        _ body: (Statement) throws -> T
+    ) throws -> T {
+        let statement = try cachedStatement(sql)
+        defer { statement.reset() }
+        try bind(statement)
+        return try body(statement)
+    }
+
+    private func withCachedStatement<T>(_ sql: String, _ values: [SQLValue], _ body: (Statement) throws -> T) throws -> T {
+        try withCachedStatement(sql, bind: { try $0.bind(values) }, body)
+    }
+}

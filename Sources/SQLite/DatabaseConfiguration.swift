@@ -1,0 +1,16 @@
+/// How a `DatabasePool` opens and tunes its connections.
+public struct DatabaseConfiguration: Sendable {
+    /// File path of the database; its directory must already exist.
+    public var path: String
+    /// Number of read-only connections; reads beyond this many wait for one to be free.
+    public var readerCount: Int
+    public var synchronous: Synchronous
+    public var busyTimeoutMilliseconds: Int32
+
+    public init(path: String, readerCount: Int = 4, synchronous: Synchronous = .full, busyTimeoutMilliseconds: Int32 = 5000) {
+        self.path = path
+        self.readerCount = readerCount
+        self.synchronous = synchronous
+        self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+    }
+}

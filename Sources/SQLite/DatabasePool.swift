@@ -1,0 +1,157 @@
+import Foundation
+
+/// One writer and N read-only connections over a WAL database; readers never wait for the writer.
+///
+/// `@unchecked Sendable` is safe because every mutable field (the idle reader list, the
+/// writer's owner, the borrow count, `isClosed`) is read and written only while `condition`
+/// is locked, and a `Connection` is handed to exactly one thread at a time: it is taken out
+/// of the shared state under the lock and put back under the lock when the body returns.
+/// NSCondition rather than `Mutex` because ThreadSanitizer reports false races on `Mutex` on Linux.
+public final class DatabasePool: @unchecked Sendable {
+    public let configuration: DatabaseConfiguration
+    private let condition = NSCondition()
+    private let writer: Connection
+    private var writerOwner: pthread_t?
+    private var allReaders: [Connection]
+    private var idleReaders: [Connection]
+    private var borrowedReaders = 0
+    private var isClosed = false
+
+    /// Opens the writer (creating the file), switches it to WAL and applies the pragmas,
+    /// then opens the readers eagerly so a bad path or permission fails at start.
+    public init(_ configuration: DatabaseConfiguration) throws {
+        guard configuration.readerCount > 0 else {
+            throw SQLiteError.misuse("a database pool needs at least one reader (readerCount is \(configuration.readerCount))")
+        }
+        self.configuration = configuration
+        let timeout = configuration.busyTimeoutMilliseconds
+        writer = try Connection(path: configuration.path, flags: [.readWrite, .create, .noMutex], busyTimeoutMilliseconds: timeout)
+        do {
+            try DatabasePool.configureWriter(writer, configuration)
+            var readers: [Connection] = []
+            for _ in 0..<configuration.readerCount {
+                let reader = try Connection(path: configuration.path, flags: [.readOnly, .noMutex], busyTimeoutMilliseconds: timeout)
+                // Belt and braces with the read-only open: also refuses writes to attached or temp databases.
+                try reader.execute("PRAGMA query_only = ON")
+                readers.append(reader)
+            }
+            allReaders = readers
+            idleReaders = readers
+        } catch {
+            writer.close()
+            throw error
+        }
+    }
+
+    private static func configureWriter(_ writer: Connection, _ configuration: DatabaseConfiguration) throws {
+        // journal_mode answers with the mode actually in force; an in-memory database, for one, stays "memory".
+        let mode = try writer.scalar("PRAGMA journal_mode = WAL")
+        guard case .text(let name)? = mode, name.lowercased() == "wal" else {
+            throw SQLiteError(code: 1, message: "cannot switch \(configuration.path) to WAL mode (got \(mode?.description ?? "nothing"))")
+        }
+        try writer.execute("PRAGMA foreign_keys = ON")
+        try writer.execute("PRAGMA synchronous = \(configuration.synchronous.rawValue.uppercased())")
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Borrows an idle reader for the duration of `body`, waiting while all are in use.
+    /// Each statement sees the last committed state; wrap several reads in
+    /// `db.transaction(.deferred)` to see one consistent snapshot.
+    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        let reader = try borrowReader()
+        defer { giveBack(reader) }
+        return try body(reader)
+    }
+
+    /// Exclusive use of the writer inside `BEGIN IMMEDIATE ... COMMIT`; rolls back when `body` throws.
+    public func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        try withWriter { db in
+            try db.transaction(.immediate) { try body(db) }
+        }
+    }
+
+    /// Exclusive use of the writer with no implicit transaction (migrations, pragmas, group commit).
+    /// Calls are serialised; calling it again from inside `body` is a programming error
+    /// (it would deadlock), so that is trapped.
+    public func withWriter<T>(_ body: (Connection) throws -> T) throws -> T {
+        try acquireWriter()
+        defer { releaseWriter() }
+        return try body(writer)
+    }
+
+    /// Readiness probe: true when the pool is open and the writer can take the write lock.
+    /// It queues behind a write in progress, like any other writer.
+    public func isWritable() -> Bool {
+        do {
+            return try withWriter { db in
+                try db.execute("BEGIN IMMEDIATE; ROLLBACK")
+                return true
+            }
+        } catch {
+            return false
+        }
+    }
+
+    /// Waits for borrowed connections to come back, then closes them all (writer last, so
+    /// it checkpoints the WAL into the main file). Idempotent; later calls throw "database is closed".
+    /// Calling it from inside a `read` or `write` body would wait for itself forever.
+    public func close() {
+        condition.lock()
+        defer { condition.unlock() }
+        let alreadyClosed = isClosed
+        isClosed = true
+        condition.broadcast()
+        while borrowedReaders > 0 || writerOwner != nil {
+            condition.wait()
+        }
+        guard !alreadyClosed else { return }
+        for reader in allReaders { reader.close() }
+        idleReaders.removeAll()
+        writer.close()
+    }
+
+    private func borrowReader() throws -> Connection {
+        condition.lock()
+        defer { condition.unlock() }
+        while !isClosed && idleReaders.isEmpty {
+            condition.wait()
+        }
+        guard !isClosed, let reader = idleReaders.popLast() else { throw SQLiteError.closed() }
+        borrowedReaders += 1
+        return reader
+    }
+
+    private func giveBack(_ reader: Connection) {
+        // A body that began a transaction and threw must not leave the reader pinned to an old snapshot.
+        if reader.isInTransaction { try? reader.execute("ROLLBACK") }
+        condition.lock()
+        defer { condition.unlock() }
+        idleReaders.append(reader)
+        borrowedReaders -= 1
+        condition.broadcast()
+    }
+
+    private func acquireWriter() throws {
+        let me = pthread_self()
+        condition.lock()
+        defer { condition.unlock() }
+        if let owner = writerOwner, pthread_equal(owner, me) != 0 {
+            preconditionFailure("DatabasePool.withWriter/write called re-entrantly on the same thread; use the Connection you were given")
+        }
+        while !isClosed && writerOwner != nil {
+            condition.wait()
+        }
+        guard !isClosed else { throw SQLiteError.closed() }
+        writerOwner = me
+    }
+
+    private func releaseWriter() {
+        condition.lock()
+        defer { condition.unlock() }
+        writerOwner = nil
+        condition.broadcast()
+    }
+}

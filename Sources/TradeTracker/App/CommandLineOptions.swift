@@ -1,0 +1,176 @@
+import HTTPServer
+import SQLite
+
+/// A command line that cannot be used; printed as one line, exit code 2.
+public struct UsageError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// What the command line asks for.
+public enum Command: Sendable {
+    case serve(AppConfiguration)
+    case migrate(AppConfiguration)
+    case help
+}
+
+/// Parses `trade-tracker <command> [--flag value …]`; every flag can also come from `TRADE_TRACKER_<FLAG>`.
+public enum CommandLineOptions {
+    struct Option: Sendable {
+        let flag: String
+        let value: String   // placeholder shown in help; empty for switches
+        let help: String
+        let apply: @Sendable (inout AppConfiguration, String) throws -> Void
+
+        var environmentName: String {
+            "TRADE_TRACKER_" + flag.uppercased().replacingOccurrences(of: "-", with: "_")
+        }
+    }
+
+    static let options: [Option] = [
+        Option(flag: "host", value: "ADDRESS", help: "address to listen on (default 127.0.0.1)") { $0.server.host = $1 },
+        Option(flag: "port", value: "PORT", help: "port to listen on, 0 picks a free one (default 8080)") {
+            $0.server.port = try integer($1, "port", 0...65535)
+        },
+        Option(flag: "database", value: "PATH", help: "SQLite database file, its folder is created (default ./data/trade-tracker.sqlite)") {
+            $0.databasePath = try nonEmpty($1, "database")
+        },
+        Option(flag: "migrations", value: "DIR", help: "folder of NNNN_name.sql migrations (default ./migrations)") {
+            $0.migrationsDirectory = try nonEmpty($1, "migrations")
+        },
+        Option(flag: "openapi", value: "PATH", help: "the OpenAPI document served at /openapi.yaml (default ./openapi.yaml)") {
+            $0.openAPIPath = try nonEmpty($1, "openapi")
+        },
+        Option(flag: "demo", value: "", help: "load the US–China 2025 demo data into an empty database") { c, v in
+            c.loadDemoData = try boolean(v, "demo")
+        },
+        Option(flag: "workers", value: "N", help: "handler threads (default: number of cores, at least 2)") {
+            $0.server.workerCount = try integer($1, "workers", 1...256)
+        },
+        Option(flag: "max-connections", value: "N", help: "open connections before new ones get 503 (default 1024)") {
+            $0.server.maxConnections = try integer($1, "max-connections", 1...1_000_000)
+        },
+        Option(flag: "max-body-bytes", value: "N", help: "largest request body, 413 past it (default 1048576)") {
+            $0.server.limits.maxBodyBytes = try integer($1, "max-body-bytes", 0...1 << 30)
+        },
+        Option(flag: "max-request-line-bytes", value: "N", help: "longest request line, 414 past it (default 8192)") {
+            $0.server.limits.maxRequestLineBytes = try integer($1, "max-request-line-bytes", 64...1 << 20)
+        },
+        Option(flag: "max-header-bytes", value: "N", help: "largest header block, 431 past it (default 16384)") {
+            $0.server.limits.maxHeaderBytes = try integer($1, "max-header-bytes", 256...1 << 20)
+        },
+        Option(flag: "max-header-count", value: "N", help: "most header fields, 431 past it (default 100)") {
+            $0.server.limits.maxHeaderCount = try integer($1, "max-header-count", 1...10_000)
+        },
+        Option(flag: "header-timeout", value: "SECONDS", help: "time to receive a request head (default 10)") {
+            $0.server.headerTimeout = try seconds($1, "header-timeout")
+        },
+        Option(flag: "body-timeout", value: "SECONDS", help: "longest pause inside a request body (default 30)") {
+            $0.server.bodyTimeout = try seconds($1, "body-timeout")
+        },
+        Option(flag: "idle-timeout", value: "SECONDS", help: "keep-alive wait for the next request (default 60)") {
+            $0.server.idleTimeout = try seconds($1, "idle-timeout")
+        },
+        Option(flag: "write-timeout", value: "SECONDS", help: "time a client may leave a response unread (default 30)") {
+            $0.server.writeTimeout = try seconds($1, "write-timeout")
+        },
+        Option(flag: "shutdown-grace", value: "SECONDS", help: "how long shutdown waits for in-flight requests (default 10)") {
+            $0.server.shutdownGracePeriod = try seconds($1, "shutdown-grace")
+        },
+        Option(flag: "db-readers", value: "N", help: "read-only database connections (default 4)") {
+            $0.databaseReaders = try integer($1, "db-readers", 1...64)
+        },
+        Option(flag: "synchronous", value: "full|normal", help: "SQLite durability: full survives power loss (default full)") {
+            guard let mode = Synchronous(rawValue: $1.lowercased()), mode == .full || mode == .normal else {
+                throw UsageError("--synchronous must be full or normal, not '\($1)'")
+            }
+            $0.synchronous = mode
+        },
+        Option(flag: "access-log", value: "on|off", help: "one log line per request (default on)") { c, v in
+            c.accessLog = try boolean(v, "access-log")
+        },
+        Option(flag: "log-level", value: "LEVEL", help: "debug, info, warning or error (default info)") {
+            let levels: [String: Logger.Level] = ["debug": .debug, "info": .info, "warning": .warning, "error": .error]
+            guard let level = levels[$1.lowercased()] else { throw UsageError("--log-level must be debug, info, warning or error") }
+            $0.logLevel = level
+        },
+    ]
+
+    /// Parses `arguments` (without the program name) over the environment `environment`.
+    public static func parse(_ arguments: [String], environment: [String: String]) throws -> Command {
+        guard let verb = arguments.first else { return .help }
+        if ["-h", "--help", "help"].contains(verb) { return .help }
+        guard verb == "serve" || verb == "migrate" else {
+            throw UsageError("unknown command '\(verb)'; use serve, migrate or --help")
+        }
+        var configuration = AppConfiguration()
+        for option in options {
+            if let value = environment[option.environmentName] {
+                try option.apply(&configuration, value)
+            }
+        }
+        var rest = arguments.dropFirst()[...]
+        while let argument = rest.popFirst() {
+            if argument == "-h" || argument == "--help" { return .help }
+            guard argument.hasPrefix("--") else { throw UsageError("unexpected argument '\(argument)'") }
+            var name = String(argument.dropFirst(2))
+            var value: String? = nil
+            if let eq = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: eq)...])
+                name = String(name[..<eq])
+            }
+            guard let option = options.first(where: { $0.flag == name }) else {
+                throw UsageError("unknown option '--\(name)'; see --help")
+            }
+            if option.value.isEmpty {
+                try option.apply(&configuration, value ?? "true")
+            } else {
+                guard let given = value ?? rest.popFirst() else { throw UsageError("--\(name) needs a value (\(option.value))") }
+                try option.apply(&configuration, given)
+            }
+        }
+        return verb == "serve" ? .serve(configuration) : .migrate(configuration)
+    }
+
+    public static var helpText: String {
+        var lines = [
+            "usage: trade-tracker serve [options]     start the HTTP API",
+            "       trade-tracker migrate [options]   apply database migrations and exit",
+            "",
+            "options (each also read from the environment variable shown):",
+        ]
+        for option in options {
+            let flag = "--\(option.flag)" + (option.value.isEmpty ? "" : " \(option.value)")
+            let padded = flag.padding(toLength: 34, withPad: " ", startingAt: 0)
+            lines.append("  \(padded)\(option.help) [\(option.environmentName)]")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(UsageError) -> Int {
+        guard let value = Int(text), range.contains(value) else {
+            throw UsageError("--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return value
+    }
+
+    private static func seconds(_ text: String, _ name: String) throws(UsageError) -> Duration {
+        guard let value = Double(text), value > 0, value <= 86_400 else {
+            throw UsageError("--\(name) must be a number of seconds above 0, not '\(text)'")
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+
+    private static func nonEmpty(_ text: String, _ name: String) throws(UsageError) -> String {
+        guard !text.isEmpty else { throw UsageError("--\(name) must not be empty") }
+        return text
+    }
+
+    private static func boolean(_ text: String, _ name: String) throws(UsageError) -> Bool {
+        switch text.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw UsageError("--\(name) must be on or off, not '\(text)'")
+        }
+    }
+}

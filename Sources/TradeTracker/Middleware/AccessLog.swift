@@ -1,0 +1,27 @@
+import HTTPServer
+
+/// One log line per request: method, path, status, duration and request id (never headers, so never tokens).
+struct AccessLog: Middleware {
+    let logger: Logger
+
+    func handle(_ request: HTTPRequest, next: Handler) throws -> HTTPResponse {
+        let started = ContinuousClock.now
+        do {
+            let response = try next(request)
+            record(request, status: response.status, started: started)
+            return response
+        } catch let error as HTTPError {
+            record(request, status: error.status, started: started)
+            throw error
+        } catch {
+            record(request, status: 500, started: started)
+            throw error
+        }
+    }
+
+    private func record(_ request: HTTPRequest, status: Int, started: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - started
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        logger.info("\(request.remoteAddress) \(request.method) \(request.path) \(status) \(micros)us request_id=\(request.requestID)")
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import TradeTracker
+
+/// Exit codes: 0 clean stop, 2 unusable command line, database or address.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("trade-tracker: error: \(message)\n".utf8))
+    exit(2)
+}
+
+let command: Command
+do {
+    command = try CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+} catch {
+    fail("\(error)")
+}
+
+switch command {
+case .help:
+    print(CommandLineOptions.helpText)
+case .migrate(let configuration):
+    do {
+        let applied = try Migrate.run(configuration)
+        print(applied.isEmpty ? "database is up to date" : "applied: " + applied.joined(separator: ", "))
+    } catch {
+        fail("\(error)")
+    }
+case .serve(let configuration):
+    let app: TradeTrackerApp
+    do {
+        app = try TradeTrackerApp(configuration: configuration)
+        try app.start()
+    } catch {
+        fail("\(error)")
+    }
+    ServeLoop.runUntilSignalled(app)
+}
