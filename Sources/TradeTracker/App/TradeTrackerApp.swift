@@ -8,6 +8,8 @@ public final class TradeTrackerApp: Sendable {
     public let logger: Logger
     let database: Database
     let server: HTTPServer
+    /// Every method and path template the server answers, for the spec-coverage test.
+    public let routes: [(method: String, template: String)]
 
     public init(configuration: AppConfiguration, logger: Logger? = nil) throws {
         self.configuration = configuration
@@ -24,6 +26,7 @@ public final class TradeTrackerApp: Sendable {
             .register(on: &router)
         var middleware: [any Middleware] = []
         if configuration.accessLog { middleware.append(AccessLog(logger: logger)) }
+        routes = router.routes
         let responder = Responder(router: router, middleware: middleware, logger: logger)
         server = HTTPServer(configuration: configuration.server, responder: responder, logger: logger)
         shutdownFlag.server = server

@@ -1,0 +1,50 @@
+import XCTest
+import Foundation
+@testable import TradeTracker
+
+/// Keeps openapi.yaml and the router in step: every route is documented and every documented operation is served.
+final class OpenAPICoverageTests: XCTestCase {
+    /// `(METHOD, /path/{param})` pairs under `paths:`, read from the file's fixed two-space layout.
+    static func documentedOperations() throws -> Set<String> {
+        let text = try String(contentsOf: TestApp.packageRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        var operations = Set<String>()
+        var inPaths = false
+        var currentPath: String?
+        let methods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" { inPaths = true; continue }
+            guard inPaths else { continue }
+            if !line.hasPrefix(" ") && !line.isEmpty { break }
+            if line.hasPrefix("  /") && !line.hasPrefix("   ") {
+                currentPath = String(line.dropFirst(2).dropLast())
+                if currentPath?.hasPrefix("'") == true { currentPath = String(currentPath!.dropFirst().dropLast()) }
+            } else if line.hasPrefix("    ") && !line.hasPrefix("     "), let path = currentPath {
+                let key = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if methods.contains(String(key)) { operations.insert("\(key.uppercased()) \(path)") }
+            }
+        }
+        return operations
+    }
+
+    func testEveryRouteIsDocumentedAndEveryDocumentedOperationIsServed() throws {
+        let app = try TestApp()
+        defer { app.stop() }
+        let served = Set(app.app.routes.map { "\($0.method) \($0.template)" })
+        let documented = try Self.documentedOperations()
+        XCTAssertFalse(documented.isEmpty)
+        XCTAssertEqual(served.subtracting(documented).sorted(), [], "routes missing from openapi.yaml")
+        XCTAssertEqual(documented.subtracting(served).sorted(), [], "operations in openapi.yaml the server does not serve")
+    }
+
+    func testDocumentedOperationsAnswerOverTheSocket() throws {
+        let app = try TestApp()
+        defer { app.stop() }
+        let client = app.client()
+        for operation in try Self.documentedOperations() where operation.hasPrefix("GET ") && !operation.contains("{") {
+            let path = String(operation.dropFirst(4))
+            let response = try client.request("GET", path)
+            XCTAssertNotEqual(response.status, 404, operation)
+            XCTAssertNotEqual(response.status, 405, operation)
+        }
+    }
+}

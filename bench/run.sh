@@ -1,0 +1,338 @@
+#!/usr/bin/env bash
+# Benchmark harness: our server beside nginx serving the same bytes, in the same run.
+#
+#   bash bench/run.sh [scenario ...]      (no scenario: run them all)
+#
+# Scenarios are the functions named scenario_NAME below. Adding one is one
+# function: start what it needs (start_server, start_nginx FILE), call
+# measure_pair for each row of the table, and stop nothing (the trap does).
+#
+# Environment:
+#   BENCH_SKIP_BUILD=1   use the existing .build/release/trade-tracker
+#   BENCH_DURATION=10    seconds per measured wrk run
+#   BENCH_WARMUP=3       seconds per warm-up wrk run
+#   BENCH_THREADS=2      wrk threads
+#   BENCH_RESULTS=DIR    where raw wrk outputs go (default bench/results/TIMESTAMP)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+DURATION="${BENCH_DURATION:-10}"
+WARMUP="${BENCH_WARMUP:-3}"
+THREADS="${BENCH_THREADS:-2}"
+BINARY="$ROOT/.build/release/trade-tracker"
+RESULTS="${BENCH_RESULTS:-$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}"
+
+WORK=""            # temp dir: database, nginx prefix and root
+SERVER_PID=""      # set by start_server
+SERVER_PORT=""
+SERVER_URL=""      # http://127.0.0.1:PORT
+NGINX_PID=""       # set by start_nginx
+NGINX_URL=""
+NGINX_DIR=""
+ROWS=()            # table rows, printed at the end
+NOTES=()           # anything odd seen on the way (socket errors, non-2xx, ...)
+PAIR_COUNT=0       # alternates which side is measured first
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------- tools
+
+ensure_tools() {
+    local sudo="" missing=()
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v curl >/dev/null || missing+=(curl)
+    command -v python3 >/dev/null || missing+=(python3)
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    local pkg
+    for pkg in "${missing[@]}"; do
+        if [ "$pkg" = nginx ]; then
+            # nginx-light on Debian 12; Debian 13 only has nginx.
+            $sudo apt-get install -y -qq nginx-light >/dev/null \
+                || $sudo apt-get install -y -qq nginx >/dev/null
+        else
+            $sudo apt-get install -y -qq "$pkg" >/dev/null
+        fi
+    done
+}
+
+nginx_bin() { command -v nginx 2>/dev/null || echo /usr/sbin/nginx; }
+
+build_release() {
+    if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
+        [ -x "$BINARY" ] || die "BENCH_SKIP_BUILD=1 but $BINARY does not exist"
+        return 0
+    fi
+    log "swift build -c release"
+    timeout 1200 swift build -c release >"$RESULTS/build.log" 2>&1 \
+        || { tail -20 "$RESULTS/build.log" >&2; die "release build failed (see $RESULTS/build.log)"; }
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# ---------------------------------------------------------------- our server
+
+# start_server [extra serve flags...]  -> SERVER_PID, SERVER_PORT, SERVER_URL
+# A fresh database in the temp dir each time.
+start_server() {
+    stop_server
+    SERVER_PORT="$(free_port)"
+    SERVER_URL="http://127.0.0.1:$SERVER_PORT"
+    local db="$WORK/db-$SERVER_PORT"
+    mkdir -p "$db"
+    "$BINARY" serve --host 127.0.0.1 --port "$SERVER_PORT" \
+        --database "$db/bench.sqlite" --migrations migrations --openapi openapi.yaml \
+        --access-log off "$@" 2>>"$RESULTS/server.log" &
+    SERVER_PID=$!
+    local i
+    for i in $(seq 1 150); do       # 150 x 0.2 s = 30 s
+        if curl -sf -o /dev/null --max-time 1 "$SERVER_URL/healthz"; then
+            log "server pid $SERVER_PID on $SERVER_URL"
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || { tail -5 "$RESULTS/server.log" >&2; SERVER_PID=""; die "server exited at start"; }
+        sleep 0.2
+    done
+    die "server did not answer /healthz within 30 s"
+}
+
+# server_hwm  -> peak RSS of the server so far, e.g. "14.2 MB"
+server_hwm() {
+    [ -n "$SERVER_PID" ] && [ -r "/proc/$SERVER_PID/status" ] || { echo "n/a"; return; }
+    awk '/^VmHWM:/ { printf "%.1f MB", $2 / 1024 }' "/proc/$SERVER_PID/status"
+}
+
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    local pid="$SERVER_PID" i
+    SERVER_PID=""
+    if kill -0 "$pid" 2>/dev/null; then
+        log "server peak RSS (VmHWM) before stop: $(SERVER_PID=$pid server_hwm)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for i in $(seq 1 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        if kill -0 "$pid" 2>/dev/null; then
+            NOTES+=("server did not exit within 15 s of SIGTERM; killed")
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    local rc=0
+    wait "$pid" 2>/dev/null || rc=$?
+    [ "$rc" -eq 0 ] || [ "$rc" -eq 137 ] || NOTES+=("server exited with status $rc after SIGTERM")
+}
+
+# fetch_body URL FILE: save the exact response body, failing on non-2xx.
+fetch_body() {
+    curl -sf --max-time 5 -o "$2" "$1" || die "could not fetch $1"
+}
+
+# ---------------------------------------------------------------- nginx
+
+# start_nginx FILE  -> NGINX_PID, NGINX_URL
+# nginx (2 workers, access_log off, loopback) answers every path with the
+# bytes of FILE as application/json, so the same path and query work on both
+# servers. One nginx at a time: calling it again replaces the previous one.
+start_nginx() {
+    local file="$1"
+    stop_nginx
+    local port
+    port="$(free_port)"
+    NGINX_DIR="$(mktemp -d "$WORK/nginx.XXXXXX")"
+    chmod 755 "$NGINX_DIR"          # workers run as nobody when we are root
+    mkdir -p "$NGINX_DIR/root" "$NGINX_DIR/tmp"
+    cp "$file" "$NGINX_DIR/root/body"
+    chmod 755 "$NGINX_DIR/root"; chmod 644 "$NGINX_DIR/root/body"
+    cat >"$NGINX_DIR/nginx.conf" <<EOF
+worker_processes 2;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    types { }
+    default_type application/json;
+    keepalive_requests 1000000;
+    keepalive_timeout 65;
+    client_body_temp_path $NGINX_DIR/tmp/body;
+    proxy_temp_path $NGINX_DIR/tmp/proxy;
+    fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
+    uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
+    scgi_temp_path $NGINX_DIR/tmp/scgi;
+    server {
+        listen 127.0.0.1:$port;
+        root $NGINX_DIR/root;
+        location / { rewrite ^ /body break; }
+    }
+}
+EOF
+    "$(nginx_bin)" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" \
+        -g 'daemon off;' 2>>"$RESULTS/nginx.log" &
+    NGINX_PID=$!
+    NGINX_URL="http://127.0.0.1:$port"
+    local i
+    for i in $(seq 1 50); do        # 10 s
+        if curl -sf -o /dev/null --max-time 1 "$NGINX_URL/"; then
+            cmp -s "$file" <(curl -sf --max-time 2 "$NGINX_URL/x") || die "nginx does not serve the expected bytes"
+            log "nginx pid $NGINX_PID on $NGINX_URL"
+            return 0
+        fi
+        kill -0 "$NGINX_PID" 2>/dev/null || { cat "$NGINX_DIR/error.log" >&2 || true; NGINX_PID=""; die "nginx exited at start"; }
+        sleep 0.2
+    done
+    die "nginx did not answer within 10 s"
+}
+
+stop_nginx() {
+    [ -n "$NGINX_PID" ] || return 0
+    local pid="$NGINX_PID" i
+    NGINX_PID=""
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- wrk
+
+# to_ms VALUE: wrk's "512.00us" / "1.23ms" / "2.00s" / "1.00m" -> milliseconds
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v == "") { print "n/a"; exit }
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000
+        else if (u == "m") n *= 60000; else if (u == "h") n *= 3600000
+        printf "%.2f", n }'
+}
+
+# run_wrk URL CONNECTIONS [NAME [DURATION [extra wrk args...]]]
+#   -> WRK_RPS, WRK_P50, WRK_P99 (ms), WRK_FILE; raw output in $RESULTS/NAME.txt
+# Socket errors and non-2xx/3xx responses are added to NOTES.
+run_wrk() {
+    local url="$1" conns="$2" name="${3:-wrk-c$2}" dur="${4:-$DURATION}"
+    shift $(( $# < 4 ? $# : 4 ))
+    WRK_FILE="$RESULTS/$name.txt"
+    local rc=0
+    timeout $((dur + 30)) wrk -t"$THREADS" -c"$conns" -d"${dur}s" --latency "$@" "$url" >"$WRK_FILE" 2>&1 || rc=$?
+    [ "$rc" -eq 0 ] || NOTES+=("$name: wrk exited with status $rc")
+    WRK_RPS="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$WRK_FILE")"
+    WRK_P50="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$WRK_FILE")")"
+    WRK_P99="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$WRK_FILE")")"
+    [ -n "$WRK_RPS" ] || { WRK_RPS=0; NOTES+=("$name: no Requests/sec in wrk output"); }
+    local line
+    while IFS= read -r line; do NOTES+=("$name: ${line#"${line%%[![:space:]]*}"}"); done \
+        < <(grep -E 'Socket errors|Non-2xx' "$WRK_FILE" || true)
+}
+
+# ratio A B -> A/B with two decimals
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+
+# measure_pair SCENARIO PATH CONNECTIONS [extra wrk args...]
+# Warms up both servers, then measures both on PATH (the side measured first
+# alternates from one call to the next) and adds one row to the table.
+# Needs start_server and start_nginx done.
+measure_pair() {
+    local scen="$1" path="$2" conns="$3"
+    shift 3
+    local tag="$scen-c$conns" sides=(ours nginx) side
+    [ $((PAIR_COUNT % 2)) -eq 0 ] || sides=(nginx ours)
+    PAIR_COUNT=$((PAIR_COUNT + 1))
+    local o_rps o_p50 o_p99 n_rps n_p50 n_p99
+    for side in "${sides[@]}"; do
+        log "$tag: warm-up $side ${WARMUP}s"
+        run_wrk "$(side_url "$side")$path" "$conns" "$tag-$side-warmup" "$WARMUP" "$@"
+    done
+    for side in "${sides[@]}"; do
+        log "$tag: measure $side ${DURATION}s"
+        run_wrk "$(side_url "$side")$path" "$conns" "$tag-$side" "$DURATION" "$@"
+        if [ "$side" = ours ]; then o_rps=$WRK_RPS o_p50=$WRK_P50 o_p99=$WRK_P99
+        else n_rps=$WRK_RPS n_p50=$WRK_P50 n_p99=$WRK_P99; fi
+    done
+    kill -0 "$SERVER_PID" 2>/dev/null || die "server died during $tag (see $RESULTS/server.log)"
+    ROWS+=("$(printf '%-10s %-24s %5s  %9s %7s %7s  %9s %7s %7s  %5s  %9s' \
+        "$scen" "$path" "$conns" "$o_rps" "$o_p50" "$o_p99" "$n_rps" "$n_p50" "$n_p99" \
+        "$(ratio "$o_rps" "$n_rps")" "$(server_hwm)")")
+}
+
+side_url() { if [ "$1" = ours ]; then echo "$SERVER_URL"; else echo "$NGINX_URL"; fi; }
+
+# ---------------------------------------------------------------- scenarios
+
+# healthz (issue 2): the whole middleware chain on the cheapest route,
+# against nginx serving the same bytes as a static file.
+scenario_healthz() {
+    start_server
+    fetch_body "$SERVER_URL/healthz" "$WORK/healthz.body"
+    start_nginx "$WORK/healthz.body"
+    measure_pair healthz /healthz 64
+    measure_pair healthz /healthz 256
+    stop_nginx
+    stop_server
+}
+
+# ---------------------------------------------------------------- main
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_nginx || true
+    stop_server || true
+    [ -z "$WORK" ] || rm -rf "$WORK"
+    exit "$rc"
+}
+
+print_table() {
+    printf '%-10s %-24s %5s  %9s %7s %7s  %9s %7s %7s  %5s  %9s\n' \
+        scenario path conns "ours r/s" "p50 ms" "p99 ms" "nginx r/s" "p50 ms" "p99 ms" ratio "ours HWM"
+    local row
+    for row in "${ROWS[@]}"; do printf '%s\n' "$row"; done
+    printf 'ratio = ours req/s / nginx req/s in the same run; HWM = server peak RSS (VmHWM) so far\n'
+    printf 'wrk -t%s -d%ss --latency after %ss warm-up; raw output: %s\n' "$THREADS" "$DURATION" "$WARMUP" "${RESULTS#"$ROOT"/}"
+    if [ ${#NOTES[@]} -gt 0 ]; then
+        printf 'notes:\n'
+        for row in "${NOTES[@]}"; do printf '  %s\n' "$row"; done
+    fi
+}
+
+main() {
+    local all=() s
+    mapfile -t all < <(compgen -A function scenario_ | sed 's/^scenario_//')
+    local want=("$@")
+    [ ${#want[@]} -gt 0 ] || want=("${all[@]}")
+    for s in "${want[@]}"; do
+        declare -F "scenario_$s" >/dev/null || die "unknown scenario '$s' (have: ${all[*]})"
+    done
+
+    mkdir -p "$RESULTS"
+    WORK="$(mktemp -d "${TMPDIR:-/tmp}/trade-tracker-bench.XXXXXX")"
+    chmod 755 "$WORK"
+    trap cleanup EXIT INT TERM
+    ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
+
+    ensure_tools
+    build_release
+    {
+        echo "date: $(date -u +%FT%TZ)"
+        echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo n/a)$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
+        echo "cores: $(nproc)"
+        echo "wrk: $(wrk -v 2>&1 | head -1)"
+        echo "nginx: $("$(nginx_bin)" -v 2>&1)"
+    } >"$RESULTS/env.txt"
+
+    for s in "${want[@]}"; do
+        log "scenario $s"
+        "scenario_$s"
+    done
+    print_table | tee "$RESULTS/summary.txt"
+}
+
+main "$@"
