@@ -3,9 +3,21 @@
 #
 #   bash bench/run.sh [scenario ...]      (no scenario: run them all)
 #
-# Scenarios are the functions named scenario_NAME below. Adding one is one
-# function: start what it needs (start_server, start_nginx FILE), call
-# measure_pair for each row of the table, and stop nothing (the trap does).
+# Scenarios are the functions named scenario_NAME below; `bash bench/run.sh`
+# with no argument runs every one. Adding a scenario is one function:
+#
+#   scenario_NAME() {
+#       start_server [serve flags...]              # fresh database, SERVER_URL
+#       ...seed through the API with curl...
+#       fetch_body "$SERVER_URL/some/path" "$WORK/x.body"
+#       start_nginx "$WORK/x.body"                 # same bytes at every path
+#       measure_pair NAME /some/path 64 [wrk args...]   # one table row
+#       # or run_wrk URL CONNECTIONS NAME DURATION [wrk args...] and
+#       # ratio A B for rows of your own (add them with add_row / NOTES+=)
+#   }                                              # main stops what is left
+#
+# Background helpers (e.g. a writer loop) started with start_background are
+# killed on exit, like the server and nginx.
 #
 # Environment:
 #   BENCH_SKIP_BUILD=1   use the existing .build/release/trade-tracker
@@ -33,7 +45,11 @@ NGINX_URL=""
 NGINX_DIR=""
 ROWS=()            # table rows, printed at the end
 NOTES=()           # anything odd seen on the way (socket errors, non-2xx, ...)
+FOOTER=()          # lines printed under the table (e.g. peak RSS at stop)
+BG_PIDS=()         # set by start_background, killed on exit
 PAIR_COUNT=0       # alternates which side is measured first
+CURRENT_SCENARIO=""  # name of the scenario running
+LAST_BG_PID=""     # set by start_background
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -116,7 +132,10 @@ stop_server() {
     local pid="$SERVER_PID" i
     SERVER_PID=""
     if kill -0 "$pid" 2>/dev/null; then
-        log "server peak RSS (VmHWM) before stop: $(SERVER_PID=$pid server_hwm)"
+        local hwm
+        hwm="$(SERVER_PID=$pid server_hwm)"
+        log "server peak RSS (VmHWM) before stop: $hwm"
+        FOOTER+=("${CURRENT_SCENARIO:-server}: server peak RSS (VmHWM) just before stop: $hwm")
         kill -TERM "$pid" 2>/dev/null || true
         for i in $(seq 1 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
         if kill -0 "$pid" 2>/dev/null; then
@@ -200,6 +219,21 @@ stop_nginx() {
     wait "$pid" 2>/dev/null || true
 }
 
+# start_background CMD [ARGS...]: run a helper (e.g. a writer loop) that is
+# killed on exit. Its pid is in LAST_BG_PID.
+start_background() {
+    "$@" &
+    LAST_BG_PID=$!
+    BG_PIDS+=("$LAST_BG_PID")
+}
+
+stop_background() {
+    local pid
+    for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    BG_PIDS=()
+}
+
 # ---------------------------------------------------------------- wrk
 
 # to_ms VALUE: wrk's "512.00us" / "1.23ms" / "2.00s" / "1.00m" -> milliseconds
@@ -258,9 +292,15 @@ measure_pair() {
         else n_rps=$WRK_RPS n_p50=$WRK_P50 n_p99=$WRK_P99; fi
     done
     kill -0 "$SERVER_PID" 2>/dev/null || die "server died during $tag (see $RESULTS/server.log)"
-    ROWS+=("$(printf '%-10s %-24s %5s  %9s %7s %7s  %9s %7s %7s  %5s  %9s' \
-        "$scen" "$path" "$conns" "$o_rps" "$o_p50" "$o_p99" "$n_rps" "$n_p50" "$n_p99" \
-        "$(ratio "$o_rps" "$n_rps")" "$(server_hwm)")")
+    add_row "$scen" "$path" "$conns" "$o_rps" "$o_p50" "$o_p99" "$n_rps" "$n_p50" "$n_p99" \
+        "$(ratio "$o_rps" "$n_rps")" "$(server_hwm)"
+}
+
+ROW_FORMAT='%-10s %-24s %5s  %9s %7s %7s  %9s %7s %7s  %5s  %9s'
+# add_row SCENARIO PATH CONNS OURS_RPS P50 P99 NGINX_RPS P50 P99 RATIO HWM
+add_row() {
+    # shellcheck disable=SC2059
+    ROWS+=("$(printf "$ROW_FORMAT" "$@")")
 }
 
 side_url() { if [ "$1" = ours ]; then echo "$SERVER_URL"; else echo "$NGINX_URL"; fi; }
@@ -275,8 +315,6 @@ scenario_healthz() {
     start_nginx "$WORK/healthz.body"
     measure_pair healthz /healthz 64
     measure_pair healthz /healthz 256
-    stop_nginx
-    stop_server
 }
 
 # ---------------------------------------------------------------- main
@@ -284,6 +322,7 @@ scenario_healthz() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    stop_background || true
     stop_nginx || true
     stop_server || true
     [ -z "$WORK" ] || rm -rf "$WORK"
@@ -291,11 +330,13 @@ cleanup() {
 }
 
 print_table() {
-    printf '%-10s %-24s %5s  %9s %7s %7s  %9s %7s %7s  %5s  %9s\n' \
+    # shellcheck disable=SC2059
+    printf "$ROW_FORMAT\n" \
         scenario path conns "ours r/s" "p50 ms" "p99 ms" "nginx r/s" "p50 ms" "p99 ms" ratio "ours HWM"
     local row
     for row in "${ROWS[@]}"; do printf '%s\n' "$row"; done
     printf 'ratio = ours req/s / nginx req/s in the same run; HWM = server peak RSS (VmHWM) so far\n'
+    for row in "${FOOTER[@]}"; do printf '%s\n' "$row"; done
     printf 'wrk -t%s -d%ss --latency after %ss warm-up; raw output: %s\n' "$THREADS" "$DURATION" "$WARMUP" "${RESULTS#"$ROOT"/}"
     if [ ${#NOTES[@]} -gt 0 ]; then
         printf 'notes:\n'
@@ -322,7 +363,7 @@ main() {
     build_release
     {
         echo "date: $(date -u +%FT%TZ)"
-        echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo n/a)$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
+        echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo n/a)"
         echo "cores: $(nproc)"
         echo "wrk: $(wrk -v 2>&1 | head -1)"
         echo "nginx: $("$(nginx_bin)" -v 2>&1)"
@@ -330,7 +371,9 @@ main() {
 
     for s in "${want[@]}"; do
         log "scenario $s"
+        CURRENT_SCENARIO="$s"
         "scenario_$s"
+        stop_background; stop_nginx; stop_server   # whatever the scenario left running
     done
     print_table | tee "$RESULTS/summary.txt"
 }

@@ -12,6 +12,14 @@ public struct AppConfiguration: Sendable {
     public var loadDemoData = false
     public var accessLog = true
     public var logLevel = Logger.Level.info
+    /// A `name scope token` file (mode 600).
+    public var tokensFile: String?
+    /// Tokens given directly (`TRADE_TRACKER_TOKENS`), `name:scope:token` entries separated by commas.
+    public var tokens: String?
+    public var requireAuthForReads = false
+    public var requireIfMatch = false
+    /// The demo data file `--demo` loads.
+    public var demoFile = "./demo/us-china-2025.json"
 
     public init() {}
 }

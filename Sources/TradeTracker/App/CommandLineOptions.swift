@@ -44,6 +44,18 @@ public enum CommandLineOptions {
         Option(flag: "demo", value: "", help: "load the US–China 2025 demo data into an empty database") { c, v in
             c.loadDemoData = try boolean(v, "demo")
         },
+        Option(flag: "demo-file", value: "PATH", help: "the demo data file (default ./demo/us-china-2025.json)") {
+            $0.demoFile = try nonEmpty($1, "demo-file")
+        },
+        Option(flag: "tokens-file", value: "PATH", help: "bearer tokens, one 'name scope token' per line; must be chmod 600") {
+            $0.tokensFile = try nonEmpty($1, "tokens-file")
+        },
+        Option(flag: "require-auth-for-reads", value: "", help: "reads need a token too (default: reads are open)") { c, v in
+            c.requireAuthForReads = try boolean(v, "require-auth-for-reads")
+        },
+        Option(flag: "require-if-match", value: "", help: "PATCH and DELETE without If-Match get 428") { c, v in
+            c.requireIfMatch = try boolean(v, "require-if-match")
+        },
         Option(flag: "workers", value: "N", help: "handler threads (default: number of cores, at least 2)") {
             $0.server.workerCount = try integer($1, "workers", 1...256)
         },
@@ -109,6 +121,8 @@ public enum CommandLineOptions {
                 try option.apply(&configuration, value)
             }
         }
+        // Tokens come from the environment only: on a command line every user of `ps` would see them.
+        configuration.tokens = environment["TRADE_TRACKER_TOKENS"]
         var rest = arguments.dropFirst()[...]
         while let argument = rest.popFirst() {
             if argument == "-h" || argument == "--help" { return .help }
@@ -144,6 +158,9 @@ public enum CommandLineOptions {
             let padded = flag.padding(toLength: 34, withPad: " ", startingAt: 0)
             lines.append("  \(padded)\(option.help) [\(option.environmentName)]")
         }
+        lines.append("")
+        lines.append("  TRADE_TRACKER_TOKENS              bearer tokens as 'name:scope:token' entries separated by commas")
+        lines.append("                                    (scope: read, write or admin); only from the environment")
         return lines.joined(separator: "\n")
     }
 

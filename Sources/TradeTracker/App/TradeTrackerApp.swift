@@ -11,7 +11,11 @@ public final class TradeTrackerApp: Sendable {
     /// Every method and path template the server answers, for the spec-coverage test.
     public let routes: [(method: String, template: String)]
 
-    public init(configuration: AppConfiguration, logger: Logger? = nil) throws {
+    public convenience init(configuration: AppConfiguration, logger: Logger? = nil) throws {
+        try self.init(configuration: configuration, logger: logger, clock: .system)
+    }
+
+    init(configuration: AppConfiguration, logger: Logger?, clock: Clock) throws {
         self.configuration = configuration
         let logger = logger ?? Logger(minimumLevel: configuration.logLevel)
         self.logger = logger
@@ -20,16 +24,59 @@ public final class TradeTrackerApp: Sendable {
         }
         database = try Database(path: configuration.databasePath, migrationsDirectory: configuration.migrationsDirectory,
                                 readers: configuration.databaseReaders, synchronous: configuration.synchronous)
+        let tokens = try Self.loadTokens(configuration)
+        let context = APIContext(pool: database.pool, clock: clock, signer: try Self.cursorSigner(database.pool),
+                                 requireIfMatch: configuration.requireIfMatch, idempotency: IdempotencyStore(), logger: logger)
+        if configuration.loadDemoData {
+            do {
+                if try DemoData.load(file: configuration.demoFile, context: context) {
+                    logger.info("loaded the demo data from \(configuration.demoFile)")
+                } else {
+                    logger.info("the database already holds data; the demo data was not loaded")
+                }
+            } catch {
+                database.close()
+                throw error
+            }
+        }
+        if tokens.isEmpty {
+            logger.warning("no tokens configured (--tokens-file or TRADE_TRACKER_TOKENS): reads are served, writes are disabled")
+        }
         var router = Router()
         let shutdownFlag = ShutdownFlag()
         OperationsRoutes(database: database, openAPIDocument: Array(openAPI), isShuttingDown: { shutdownFlag.isSet })
             .register(on: &router)
+        APIRoutes.register(context: context, on: &router)
         var middleware: [any Middleware] = []
         if configuration.accessLog { middleware.append(AccessLog(logger: logger)) }
+        middleware.append(Authentication(tokens: tokens, requireAuthForReads: configuration.requireAuthForReads, pathPrefix: "/v1/"))
+        middleware.append(ConditionalGET(pathPrefix: "/v1/"))
         routes = router.routes
         let responder = Responder(router: router, middleware: middleware, logger: logger)
         server = HTTPServer(configuration: configuration.server, responder: responder, logger: logger)
         shutdownFlag.server = server
+    }
+
+    private static func loadTokens(_ configuration: AppConfiguration) throws -> TokenTable {
+        var entries: [TokenTable.Entry] = []
+        if let file = configuration.tokensFile { entries += try TokenTable.load(file: file).entries }
+        if let text = configuration.tokens { entries += try TokenTable.parse(text, origin: "TRADE_TRACKER_TOKENS").entries }
+        return TokenTable(entries: entries)
+    }
+
+    /// The cursor-signing key, made on first start and kept in the database so cursors survive restarts.
+    private static func cursorSigner(_ pool: DatabasePool) throws -> CursorSigner {
+        let stored = try pool.write { db -> String in
+            if let row = try db.queryOne("SELECT value FROM app_settings WHERE name = 'cursor_key'"), let value = row.text("value") {
+                return value
+            }
+            var generator = SystemRandomNumberGenerator()
+            let value = (generator.next() as UInt64).paddedHex + (generator.next() as UInt64).paddedHex
+            try db.run("INSERT INTO app_settings (name, value) VALUES ('cursor_key', ?)", [.text(value)])
+            return value
+        }
+        let k0 = UInt64(stored.prefix(16), radix: 16) ?? 0, k1 = UInt64(stored.suffix(16), radix: 16) ?? 0
+        return CursorSigner(hasher: SipHash(k0: k0, k1: k1))
     }
 
     /// Starts listening; the bound port is `port` afterwards.

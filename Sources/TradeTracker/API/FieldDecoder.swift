@@ -1,0 +1,115 @@
+import HTTPServer
+import SQLite
+
+/// Turns one JSON value into the column value for a field, or says in words what is wrong with it.
+enum FieldDecoder {
+    typealias Problem = HTTPError.FieldError
+
+    /// A field's column value, or every problem found in the JSON value.
+    enum Decoded {
+        case value(SQLValue)
+        case invalid([Problem])
+    }
+
+    static func decode(_ value: JSONValue, as field: Field, pointer: String) -> Decoded {
+        if case .null = value {
+            return field.required
+                ? .invalid([Problem(pointer: pointer, message: "is required and cannot be null")])
+                : .value(.null)
+        }
+        func fail(_ message: String) -> Decoded { .invalid([Problem(pointer: pointer, message: message)]) }
+        switch field.kind {
+        case .text(let min, let max):
+            guard case .string(let s) = value else { return fail("must be a string") }
+            let count = s.count
+            if count < min { return fail(min == 1 ? "must not be empty" : "must be at least \(min) characters") }
+            if count > max { return fail("must be at most \(max) characters") }
+            return .value(.text(s))
+        case .slug:
+            guard case .string(let s) = value else { return fail("must be a string") }
+            guard (1...64).contains(s.utf8.count),
+                  s.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "-") }) else {
+                return fail("must be 1 to 64 characters of a-z, 0-9 and -")
+            }
+            return .value(.text(s))
+        case .enumeration(let allowed):
+            guard case .string(let s) = value, allowed.contains(s) else {
+                return fail("must be one of \(allowed.joined(separator: ", "))")
+            }
+            return .value(.text(s))
+        case .date:
+            guard case .string(let s) = value, CalendarDate(s) != nil else {
+                return fail("must be a real calendar date written YYYY-MM-DD")
+            }
+            return .value(.text(s))
+        case .country:
+            guard case .string(let s) = value, Countries.isKnown(s) else { return fail(countryMessage) }
+            return .value(.text(s))
+        case .countryList(let min, let max):
+            guard case .array(let items) = value else { return fail("must be an array of country codes") }
+            var problems: [Problem] = []
+            var seen = Set<String>()
+            for (i, item) in items.enumerated() {
+                if case .string(let s) = item, Countries.isKnown(s) {
+                    if !seen.insert(s).inserted { problems.append(Problem(pointer: "\(pointer)/\(i)", message: "repeats \(s)")) }
+                } else {
+                    problems.append(Problem(pointer: "\(pointer)/\(i)", message: countryMessage))
+                }
+            }
+            if items.count < min { problems.append(Problem(pointer: pointer, message: "must list at least \(min) distinct countries")) }
+            if items.count > max { problems.append(Problem(pointer: pointer, message: "must list at most \(max) countries")) }
+            return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
+        case .stringList(let maxItems, let maxLength):
+            guard case .array(let items) = value else { return fail("must be an array of strings") }
+            var problems: [Problem] = []
+            for (i, item) in items.enumerated() {
+                guard case .string(let s) = item, (1...maxLength).contains(s.count) else {
+                    problems.append(Problem(pointer: "\(pointer)/\(i)", message: "must be a string of 1 to \(maxLength) characters"))
+                    continue
+                }
+            }
+            if items.count > maxItems { problems.append(Problem(pointer: pointer, message: "must have at most \(maxItems) items")) }
+            return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
+        case .countryTextMap(let maxEntries, let maxLength):
+            guard case .object(let members) = value else { return fail("must be an object from country code to text") }
+            var problems: [Problem] = []
+            for (key, text) in members {
+                let memberPointer = "\(pointer)/\(JSONPointer.escape(key))"
+                if !Countries.isKnown(key) { problems.append(Problem(pointer: memberPointer, message: "key " + countryMessage)) }
+                guard case .string(let s) = text, (1...maxLength).contains(s.count) else {
+                    problems.append(Problem(pointer: memberPointer, message: "must be a string of 1 to \(maxLength) characters"))
+                    continue
+                }
+            }
+            if members.count > maxEntries { problems.append(Problem(pointer: pointer, message: "must have at most \(maxEntries) entries")) }
+            return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
+        case .reference(let reference):
+            guard let id = value.intValue, id >= 1 else { return fail("must be the integer id of a \(reference.singular)") }
+            return .value(.integer(Int64(id)))
+        case .rate:
+            guard case .number(let text) = value, let hundredths = RatePercent.hundredths(fromJSONNumber: text),
+                  hundredths <= 100_000 else {
+                return fail("must be a number from 0 to 1000 with at most 2 decimals")
+            }
+            return .value(.integer(Int64(hundredths)))
+        case .url:
+            guard case .string(let s) = value, s.utf8.count <= 2048,
+                  (s.hasPrefix("https://") || s.hasPrefix("http://")), s.count > 8, !s.contains(" ") else {
+                return fail("must be an http:// or https:// URL of at most 2048 characters")
+            }
+            return .value(.text(s))
+        case .integer:
+            guard let n = value.intValue else { return fail("must be an integer") }
+            return .value(.integer(Int64(n)))
+        }
+    }
+
+    static let countryMessage = "must be an ISO 3166-1 alpha-3 country code in upper case (e.g. USA, CHN; EUN for the EU)"
+}
+
+/// RFC 6901 escaping of a member name inside a JSON pointer.
+enum JSONPointer {
+    static func escape(_ name: String) -> String {
+        name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+}

@@ -1,0 +1,167 @@
+import HTTPServer
+import SQLite
+
+/// The five standard operations of a resource: list, read, create, merge-patch and delete.
+struct ResourceRoutes: Sendable {
+    let spec: ResourceSpec
+    let context: APIContext
+    var store: ResourceStore { ResourceStore(spec: spec) }
+
+    var collectionPath: String { "/v1/\(spec.name)" }
+    var itemPath: String { "/v1/\(spec.name)/{id}" }
+
+    func register(on router: inout Router) {
+        router.add("GET", collectionPath) { request in try list(request) }
+        router.add("POST", collectionPath) { request in try create(request) }
+        router.add("GET", itemPath) { request in try show(request) }
+        router.add("PATCH", itemPath) { request in try patch(request) }
+        router.add("DELETE", itemPath) { request in try delete(request) }
+    }
+
+    // MARK: reads
+
+    func list(_ request: HTTPRequest, extraCondition: (sql: String, values: [SQLValue])? = nil) throws -> HTTPResponse {
+        let query = try ListQuery.parse(request, spec: spec, signer: context.signer)
+        let page = try context.read { try store.list($0, query, extraCondition: extraCondition) }
+        let today = context.clock.today()
+        return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, resource: spec.name,
+                                 signer: context.signer) { json in
+            for row in page.rows { RecordEncoder.write(row, spec: spec, today: today, into: &json) }
+        }
+    }
+
+    func show(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try request.id(singular: spec.singular)
+        guard let row = try context.read({ try store.find($0, id: id) }) else { throw APIError.notFound(spec.singular, String(id)) }
+        return recordResponse(row, status: 200, today: context.clock.today())
+    }
+
+    func recordResponse(_ row: Row, status: Int, today: CalendarDate) -> HTTPResponse {
+        let body = RecordEncoder.encode(row, spec: spec, today: today)
+        var response = HTTPResponse.json(body, status: status)
+        response.headers.add("ETag", EntityTag.strong(for: body))
+        if status == 201, let id = row.int("id") { response.headers.add("Location", "\(collectionPath)/\(id)") }
+        return response
+    }
+
+    // MARK: writes
+
+    func create(_ request: HTTPRequest) throws -> HTTPResponse {
+        let members = try RequestBody.object(request)
+        return try context.idempotency.run(request, context: context) { recorder in
+            let (values, problems) = InputDecoder.decode(members, spec: spec, mode: .create)
+            return try insert(values, problems: problems, request: request, recorder: recorder)
+        }
+    }
+
+    /// Validates decoded values and inserts them in one transaction.
+    func insert(_ values: RecordValues, problems: [HTTPError.FieldError], request: HTTPRequest,
+                recorder: IdempotencyStore.Recorder?) throws -> HTTPResponse {
+        try reportAll(problems, values: values, changed: nil)
+        let write = context.writeContext(request)
+        return try context.write { db in
+            let row = try insertRecord(db, values, write: write)
+            let response = recordResponse(row, status: 201, today: write.today)
+            try recorder?.record(db, response)
+            return response
+        }
+    }
+
+    /// Cross-field rules, references, server-assigned columns, then the insert with its change-log row;
+    /// inside the caller's transaction. The API and the demo loader both come through here.
+    func insertRecord(_ db: SQLite.Connection, _ values: RecordValues, write: WriteContext) throws -> Row {
+        let crossField = spec.validate(values)
+        guard crossField.isEmpty else { throw APIError.validation(crossField) }
+        let missing = try store.missingReferences(db, values)
+        guard missing.isEmpty else { throw APIError.validation(missing) }
+        var values = values
+        try spec.prepareInsert?(db, &values)
+        return try store.insert(db, values, context: write)
+    }
+
+    func patch(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try request.id(singular: spec.singular)
+        let ifMatch = try precondition(request)
+        let members = try RequestBody.object(request, allowMergePatch: true)
+        let (changes, problems) = InputDecoder.decode(members, spec: spec, mode: .patch)
+        try reportAll(problems, values: changes, changed: Set(changes.keys))
+        let write = context.writeContext(request)
+        return try context.write { db in
+            guard let row = try store.find(db, id: id) else { throw APIError.notFound(spec.singular, String(id)) }
+            try check(ifMatch, against: row, today: write.today)
+            let old = ResourceStore.values(of: row, spec: spec)
+            let new = old.merging(changes) { $1 }
+            let crossField = spec.validate(new)
+            guard crossField.isEmpty else { throw APIError.validation(crossField) }
+            let missing = try store.missingReferences(db, new, only: Set(changes.keys))
+            guard missing.isEmpty else { throw APIError.validation(missing) }
+            try spec.checkUpdate?(old, new)
+            let updated = try store.update(db, id: id, old: old, new: new, context: write)
+            return recordResponse(updated, status: 200, today: write.today)
+        }
+    }
+
+    func delete(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try request.id(singular: spec.singular)
+        let ifMatch = try precondition(request)
+        let write = context.writeContext(request)
+        try context.write { db in
+            guard let row = try store.find(db, id: id) else { throw APIError.notFound(spec.singular, String(id)) }
+            try check(ifMatch, against: row, today: write.today)
+            let references = try store.references(db, id: id)
+            if !references.isEmpty {
+                let named = references.map { "\($0.1) \($0.0.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
+                throw APIError.conflict("referenced", "this \(spec.singular) is still referenced by \(named); delete or re-point those first",
+                                        extensions: [("referenced_by", .object(references.map { ($0.0, .int($0.1)) }))])
+            }
+            try store.delete(db, id: id, old: ResourceStore.values(of: row, spec: spec), context: write)
+        }
+        return HTTPResponse(status: 204)
+    }
+
+    /// When a body has field problems, adds what the other rules say of the fields that did decode, so one
+    /// 422 lists everything (API.md: all problems of a body at once).
+    func reportAll(_ problems: [HTTPError.FieldError], values: RecordValues, changed: Set<String>?) throws {
+        guard !problems.isEmpty else { return }
+        let reported = Set(problems.map(\.pointer))
+        var all = problems
+        let more = spec.validate(values) + ((try? context.read { try store.missingReferences($0, values, only: changed) }) ?? [])
+        all += more.filter { !reported.contains($0.pointer) }
+        throw APIError.validation(all)
+    }
+
+    /// The request's If-Match, or 428 when the server requires one.
+    func precondition(_ request: HTTPRequest) throws(HTTPError) -> String? {
+        let ifMatch = request.headers["If-Match"]
+        if ifMatch == nil && context.requireIfMatch { throw APIError.preconditionRequired() }
+        return ifMatch
+    }
+
+    /// 412 unless `ifMatch` names the record's current representation.
+    func check(_ ifMatch: String?, against row: Row, today: CalendarDate) throws(HTTPError) {
+        guard let ifMatch else { return }
+        let current = EntityTag.strong(for: RecordEncoder.encode(row, spec: spec, today: today))
+        guard EntityTag.matchHits(ifMatch, current: current) else { throw APIError.preconditionFailed() }
+    }
+}
+
+/// The `{data, next_cursor}` envelope and its `Link` header.
+enum ListPage {
+    static func response(request: HTTPRequest, query: ListQuery, nextKeys: [SQLValue]?, resource: String, signer: CursorSigner,
+                         writeItems: (inout JSONWriter) -> Void) -> HTTPResponse {
+        var json = JSONWriter(capacity: 16 * 1024)
+        json.beginObject()
+        json.key("data")
+        json.beginArray()
+        writeItems(&json)
+        json.endArray()
+        let cursor = nextKeys.map { query.nextCursor(resource: resource, keys: $0, signer: signer) }
+        json.member("next_cursor", cursor)
+        json.endObject()
+        var response = HTTPResponse.json(json.bytes)
+        if let cursor {
+            response.headers.add("Link", "<\(request.path)?cursor=\(cursor)&limit=\(query.limit)>; rel=\"next\"")
+        }
+        return response
+    }
+}

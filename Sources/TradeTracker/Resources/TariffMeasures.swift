@@ -1,0 +1,51 @@
+import HTTPServer
+import SQLite
+
+enum TariffMeasures {
+    static let statuses = ["proposed", "enacted", "withdrawn"]
+    static let coverages = ["all_goods", "partial"]
+
+    static let spec = ResourceSpec(
+        name: "tariff-measures", singular: "tariff measure", table: "tariff_measures",
+        fields: [
+            Field("imposed_by", .country, required: true),
+            Field("imposed_on", .country, required: true),
+            Field("rate_percent", .rate, required: true, column: "rate_hundredths"),
+            Field("coverage", .enumeration(coverages), default: .text("all_goods")),
+            Field("scope", .text(min: 0, max: 10_000)),
+            Field("legal_basis", .text(min: 0, max: 500)),
+            Field("status", .enumeration(statuses), default: .text("enacted")),
+            Field("announced_on", .date),
+            Field("effective_from", .date, required: true),
+            Field("effective_until", .date),
+            Field("negotiation_id", .reference(Negotiations.reference)),
+            Field("source_id", .reference(Sources.reference)),
+            Field("notes", .text(min: 0, max: 10_000)),
+        ],
+        filters: [
+            ListFilter(name: "imposed_by", kind: .equals(column: "imposed_by"), values: .country),
+            ListFilter(name: "imposed_on", kind: .equals(column: "imposed_on"), values: .country),
+            ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(statuses)),
+            ListFilter(name: "coverage", kind: .equals(column: "coverage"), values: .enumeration(coverages)),
+            ListFilter(name: "negotiation_id", kind: .equals(column: "negotiation_id"), values: .id),
+        ],
+        sorts: ["effective_from": "t.effective_from", "updated_at": "t.updated_at"],
+        computed: [ComputedField(name: "in_effect_today") { row, today, json in
+            json.bool(isInEffect(row, on: today.description))
+        }],
+        validate: { values in
+            var problems = DateOrder.check(values, first: "effective_from", then: "effective_until", strictly: true)
+            if let by = values["imposed_by"], by == values["imposed_on"], by != .null {
+                problems.append(.init(pointer: "/imposed_on", message: "must differ from imposed_by"))
+            }
+            return problems
+        }
+    )
+
+    /// In effect on day D: enacted, effective_from ≤ D, and D < effective_until (or no end).
+    static func isInEffect(_ row: Row, on day: String) -> Bool {
+        guard row.text("status") == "enacted", let from = row.text("effective_from"), from <= day else { return false }
+        if let until = row.text("effective_until") { return day < until }
+        return true
+    }
+}

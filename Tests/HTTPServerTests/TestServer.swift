@@ -1,0 +1,114 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import XCTest
+@testable import HTTPServer
+
+/// A gate handlers can wait at; open by default. NSCondition guards `isOpen`, which makes it Sendable.
+final class Gate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var isOpen = true
+    private var arrivals = 0
+
+    func close() { condition.lock(); isOpen = false; condition.unlock() }
+
+    func open() { condition.lock(); isOpen = true; condition.broadcast(); condition.unlock() }
+
+    /// Records an arrival and waits (at most `timeout`) for the gate to be open.
+    func pass(timeout: TimeInterval = 5) {
+        condition.lock()
+        arrivals += 1
+        condition.broadcast()
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while !isOpen && condition.wait(until: deadline) {}
+        condition.unlock()
+    }
+
+    /// Waits until at least one handler arrived.
+    func waitForArrival(timeout: TimeInterval = 5) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while arrivals == 0 { if !condition.wait(until: deadline) { return arrivals > 0 } }
+        return true
+    }
+}
+
+struct SecretFailure: Error, CustomStringConvertible {
+    var description: String { "database password is hunter2 at /var/lib/secret.db" }
+}
+
+/// Loggers in tests write to /dev/null so the output stays readable.
+let quietLogger = Logger(minimumLevel: .error, fd: open("/dev/null", O_WRONLY))
+
+/// The handlers the server tests talk to.
+func makeTestRouter(slowGate: Gate) -> Router {
+    var router = Router()
+    router.add("GET", "/hello") { _ in .text("hello") }
+    router.add("POST", "/echo") { request in
+        var response = HTTPResponse(status: 200, body: request.body)
+        response.headers.add("Content-Type", "application/octet-stream")
+        let trailers = request.trailers.map { "\($0.name)=\($0.value)" }.joined(separator: ";")
+        response.headers.add("X-Trailers", trailers.isEmpty ? "none" : trailers)
+        return response
+    }
+    router.add("GET", "/slow") { _ in
+        slowGate.pass()
+        usleep(500_000)
+        return .text("slow")
+    }
+    router.add("GET", "/items/{id}") { request in .text(request.pathParameters["id"] ?? "?") }
+    router.add("GET", "/boom") { _ in throw SecretFailure() }
+    router.add("GET", "/big") { _ in HTTPResponse(status: 200, body: [UInt8](repeating: 0x61, count: 8 * 1024 * 1024)) }
+    return router
+}
+
+/// A real server on 127.0.0.1, port 0, with the test handlers.
+final class TestServer {
+    let server: HTTPServer
+    let slowGate = Gate()
+    var port: Int { server.port }
+
+    init(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.workerCount = 2
+        configure(&configuration)
+        let responder = Responder(router: makeTestRouter(slowGate: slowGate), logger: quietLogger)
+        server = HTTPServer(configuration: configuration, responder: responder, logger: quietLogger)
+        try server.start()
+    }
+
+    func client(receiveBufferSize: Int32? = nil) throws -> TestClient {
+        try TestClient(port: port, receiveBufferSize: receiveBufferSize)
+    }
+}
+
+/// Starts servers on demand and shuts every one down in tearDown.
+class ServerTestCase: XCTestCase {
+    private var servers: [TestServer] = []
+
+    func startServer(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> TestServer {
+        let server = try TestServer(configure)
+        servers.append(server)
+        return server
+    }
+
+    override func tearDown() {
+        for server in servers {
+            server.slowGate.open()
+            server.server.shutdown()
+        }
+        servers = []
+        super.tearDown()
+    }
+}
+
+/// Asserts the headers every response must carry.
+func assertStandardHeaders(_ response: WireResponse, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertNotNil(response["Date"], "Date missing", file: file, line: line)
+    XCTAssertEqual(response["X-Content-Type-Options"], "nosniff", file: file, line: line)
+    let id = response["X-Request-ID"] ?? ""
+    XCTAssertTrue(RequestID.isAcceptable(id), "X-Request-ID \(id.debugDescription) missing or malformed", file: file, line: line)
+}
