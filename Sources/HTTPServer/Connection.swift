@@ -36,6 +36,8 @@ final class Connection: @unchecked Sendable {
     private var readSuspended = false
     private var writeSuspended = true
     private var closing = false
+    /// `close()` came while a worker ran the request: the socket is shut down, and the worker finishes the close.
+    private var closeDeferred = false
     private var sourcesAlive = 0
     private var readSource: (any DispatchSourceRead)?
     private var writeSource: (any DispatchSourceWrite)?
@@ -103,10 +105,16 @@ final class Connection: @unchecked Sendable {
     /// Parses what is buffered and acts on it. Runs on whoever owns the connection.
     private func drive() {
         while true {
+            if stopIfClosing() { return }
             switch parser.next() {
             case .needMore:
                 let parserPhase = parser.phase
                 lock.lock()
+                if closing {
+                    finishDeferredClose()
+                    lock.unlock()
+                    return
+                }
                 phase = .reading
                 switch parserPhase {
                 case .idle: break
@@ -125,11 +133,11 @@ final class Connection: @unchecked Sendable {
                     return
                 }
             case .request(let request):
-                enterProcessing()
+                guard enterProcessing() else { return }
                 context.workers.submit { [self] in self.process(request) }
                 return
             case .error(let error):
-                enterProcessing()
+                guard enterProcessing() else { return }
                 write(Self.problem(error), version: .http11, keepAlive: false, headOnly: false)
                 return
             }
@@ -144,15 +152,21 @@ final class Connection: @unchecked Sendable {
         return response
     }
 
-    private func enterProcessing() {
+    /// Hands the connection to request processing; false when it was closed meanwhile.
+    private func enterProcessing() -> Bool {
         lock.lock()
+        defer { lock.unlock() }
+        if closing {
+            finishDeferredClose()
+            return false
+        }
         phase = .processing
         deadline = 0
-        if !readSuspended && !closing {
+        if !readSuspended {
             readSource?.suspend()
             readSuspended = true
         }
-        lock.unlock()
+        return true
     }
 
     private func sendInterimContinue() -> Bool {
@@ -177,6 +191,7 @@ final class Connection: @unchecked Sendable {
 
     /// Serialises and sends a response; falls back to a write source only when the socket is full.
     func write(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, headOnly: Bool) {
+        if stopIfClosing() { return }
         var response = response
         for (name, value) in context.defaultHeaders where !response.headers.contains(name) {
             response.headers.add(name, value)
@@ -221,7 +236,10 @@ final class Connection: @unchecked Sendable {
     private func waitForWritable() {
         lock.lock()
         defer { lock.unlock() }
-        guard !closing else { return }
+        guard !closing else {
+            finishDeferredClose()
+            return
+        }
         phase = .writing
         arm(.write, context.configuration.writeTimeout)
         if writeSource == nil {
@@ -251,10 +269,13 @@ final class Connection: @unchecked Sendable {
     /// Half-closes and reads until the peer closes (bounded), so unread request bytes do not turn our
     /// close into a reset that destroys the response before the client reads it.
     private func lingerThenClose() {
-        shutdown(fd, Int32(SHUT_WR))
         lock.lock()
         defer { lock.unlock() }
-        guard !closing else { return }
+        guard !closing else {
+            finishDeferredClose()
+            return
+        }
+        shutdown(fd, Int32(SHUT_WR))
         phase = .lingering
         arm(.linger, .seconds(2))
         if readSuspended {
@@ -283,7 +304,7 @@ final class Connection: @unchecked Sendable {
         let answer408 = kind == .header && phase == .reading
         lock.unlock()
         if answer408 {
-            enterProcessing()
+            guard enterProcessing() else { return }
             let timeout = HTTPError(status: 408, code: "request_timeout", title: "Request timeout",
                                     detail: "the request head did not arrive in time", closesConnection: true)
             write(Self.problem(timeout), version: .http11, keepAlive: false, headOnly: false)
@@ -302,14 +323,46 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Closes at once; the descriptor is closed when the last source's cancel handler runs.
+    /// Closes at once; the descriptor is closed when the last source's cancel handler runs. While a worker runs
+    /// the request, the descriptor is the worker's: the socket is only shut down (the peer sees the close) and the
+    /// worker cancels the sources when it next looks, so no write can reach a reused descriptor number.
     func close() {
         lock.lock()
         defer { lock.unlock() }
-        guard !closing else { return }
+        if closing {
+            if phase == .processing { finishDeferredClose() }
+            return
+        }
         closing = true
-        phase = .closed
         deadline = 0
+        if phase == .processing {
+            closeDeferred = true
+            shutdown(fd, Int32(SHUT_RDWR))
+            return
+        }
+        phase = .closed
+        cancelSources()
+    }
+
+    /// For the worker: true when the connection was closed meanwhile (and then finishes that close).
+    private func stopIfClosing() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard closing else { return false }
+        finishDeferredClose()
+        return true
+    }
+
+    /// Must hold `lock`.
+    private func finishDeferredClose() {
+        guard closeDeferred else { return }
+        closeDeferred = false
+        phase = .closed
+        cancelSources()
+    }
+
+    /// Must hold `lock`.
+    private func cancelSources() {
         if let source = readSource {
             source.cancel()
             if readSuspended { readSuspended = false; source.resume() }

@@ -29,7 +29,8 @@ public struct HTTPResponse: Sendable {
     func serialized(version: HTTPVersion, keepAlive: Bool, headOnly: Bool, date: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(160 + headers.count * 40 + (headOnly ? 0 : body.count))
-        out.append(contentsOf: version.text.utf8)
+        // RFC 9110 §6.2: a server answers with its highest version, also to HTTP/1.0 clients.
+        out.append(contentsOf: "HTTP/1.1".utf8)
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: String(status).utf8)
         out.append(UInt8(ascii: " "))

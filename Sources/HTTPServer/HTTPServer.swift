@@ -93,7 +93,7 @@ public final class HTTPServer: @unchecked Sendable {
             SystemCalls.setNonBlockingCloseOnExec(fd)
             SystemCalls.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             if context.isShuttingDown || context.registry.count >= configuration.maxConnections {
-                Listener.refuse(fd, shuttingDown: context.isShuttingDown)
+                Listener.refuse(fd, shuttingDown: context.isShuttingDown, context: context)
                 continue
             }
             let connection = Connection(fd: fd, id: context.registry.makeID(),

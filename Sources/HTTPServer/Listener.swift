@@ -67,22 +67,15 @@ enum Listener {
         }
     }
 
-    private static let overloaded: [UInt8] = refusal(
-        detail: "the server has too many open connections; retry shortly")
-    private static let stopping: [UInt8] = refusal(detail: "the server is shutting down")
-
-    private static func refusal(detail: String) -> [UInt8] {
-        let body = HTTPError.unavailable(detail, retryAfter: 1)
-            .problemResponse(instance: "", requestID: "").body
-        let head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-            + "Content-Length: \(body.count)\r\nRetry-After: 1\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n\r\n"
-        return Array(head.utf8) + body
-    }
-
     /// A short 503 and a close for a client past the connection limit (or arriving during shutdown).
-    static func refuse(_ fd: Int32, shuttingDown: Bool) {
-        let answer = shuttingDown ? stopping : overloaded
-        _ = answer.withUnsafeBytes { SystemCalls.send(fd, $0) }
+    static func refuse(_ fd: Int32, shuttingDown: Bool, context: ServerContext) {
+        let detail = shuttingDown ? "the server is shutting down" : "the server has too many open connections; retry shortly"
+        let requestID = RequestID.generate()
+        var response = HTTPError.unavailable(detail, retryAfter: 1).problemResponse(instance: "", requestID: requestID)
+        response.headers.set("X-Request-ID", requestID)
+        for (name, value) in context.defaultHeaders { response.headers.add(name, value) }
+        let bytes = response.serialized(version: .http11, keepAlive: false, headOnly: false, date: context.dateCache.current())
+        _ = bytes.withUnsafeBytes { SystemCalls.send(fd, $0) }
         shutdown(fd, Int32(SHUT_WR))
         // Drop what the client already sent so the close is a FIN, not a reset that eats the 503.
         var scratch = [UInt8](repeating: 0, count: 4096)

@@ -60,48 +60,52 @@ public struct RequestParser: Sendable {
         }
     }
 
-    /// The next event from the bytes held so far.
+    /// The next event from the bytes held so far. A loop, not recursion: a body of many tiny chunks must not
+    /// grow the stack.
     public mutating func next() -> ParseEvent {
-        switch state {
-        case .failed(let error):
-            return .error(error)
-        case .startLine:
-            return parseHead()
-        case .headFound(let head):
-            switch head.framing {
-            case .none: return finish(head)
-            case .contentLength(let length):
-                state = .body(head, remaining: length)
-                body.reserveCapacity(length)
-            case .chunked:
+        while true {
+            switch state {
+            case .failed(let error):
+                return .error(error)
+            case .startLine:
+                return parseHead()
+            case .headFound(let head):
+                switch head.framing {
+                case .none: return finish(head)
+                case .contentLength(let length):
+                    state = .body(head, remaining: length)
+                    body.reserveCapacity(length)
+                case .chunked:
+                    state = .chunkSize(head)
+                }
+            case .body(let head, let remaining):
+                let take = min(remaining, bufferedByteCount)
+                body.append(contentsOf: buffer[start..<start + take])
+                start += take
+                if take == remaining { return finish(head) }
+                state = .body(head, remaining: remaining - take)
+                return .needMore
+            case .chunkSize(let head):
+                if let event = parseChunkSize(head) { return event }
+            case .chunkData(let head, let remaining):
+                let take = min(remaining, bufferedByteCount)
+                body.append(contentsOf: buffer[start..<start + take])
+                start += take
+                guard take == remaining else {
+                    state = .chunkData(head, remaining: remaining - take)
+                    return .needMore
+                }
+                state = .chunkDataEnd(head)
+            case .chunkDataEnd(let head):
+                if bufferedByteCount >= 1 && buffer[start] != 13 || bufferedByteCount >= 2 && buffer[start + 1] != 10 {
+                    return fail(.badRequest("chunk data is not followed by CRLF", code: "malformed_chunk", close: true))
+                }
+                guard bufferedByteCount >= 2 else { return .needMore }
+                start += 2
                 state = .chunkSize(head)
+            case .trailers(let head):
+                return parseTrailers(head)
             }
-            return next()
-        case .body(let head, let remaining):
-            let take = min(remaining, bufferedByteCount)
-            body.append(contentsOf: buffer[start..<start + take])
-            start += take
-            if take == remaining { return finish(head) }
-            state = .body(head, remaining: remaining - take)
-            return .needMore
-        case .chunkSize(let head):
-            return parseChunkSize(head)
-        case .chunkData(let head, let remaining):
-            let take = min(remaining, bufferedByteCount)
-            body.append(contentsOf: buffer[start..<start + take])
-            start += take
-            state = take == remaining ? .chunkDataEnd(head) : .chunkData(head, remaining: remaining - take)
-            return take == remaining ? next() : .needMore
-        case .chunkDataEnd(let head):
-            guard bufferedByteCount >= 2 else { return .needMore }
-            guard buffer[start] == 13, buffer[start + 1] == 10 else {
-                return fail(.badRequest("chunk data is not followed by CRLF", code: "malformed_chunk", close: true))
-            }
-            start += 2
-            state = .chunkSize(head)
-            return next()
-        case .trailers(let head):
-            return parseTrailers(head)
         }
     }
 
@@ -198,7 +202,8 @@ public struct RequestParser: Sendable {
 
     // MARK: chunked body
 
-    private mutating func parseChunkSize(_ head: RequestHead) -> ParseEvent {
+    /// Reads a chunk-size line; nil when the state moved on and parsing continues.
+    private mutating func parseChunkSize(_ head: RequestHead) -> ParseEvent? {
         guard let lf = lineEnd(maxLength: 4096) else {
             if bufferedByteCount > 4096 { return fail(.badRequest("chunk-size line too long", code: "malformed_chunk")) }
             return .needMore
@@ -226,13 +231,13 @@ public struct RequestParser: Sendable {
         start = lf + 1
         if size == 0 {
             state = .trailers(head)
-            return next()
+            return nil
         }
         guard body.count + size <= limits.maxBodyBytes else {
             return fail(payloadTooLarge())
         }
         state = .chunkData(head, remaining: size)
-        return next()
+        return nil
     }
 
     private func lineEnd(maxLength: Int) -> Int? {

@@ -5,14 +5,14 @@ import Glibc
 import XCTest
 @testable import HTTPServer
 
-/// Tests that fail because of bugs in Sources/HTTPServer, kept apart so the lead can decide on each.
-/// Each test names the bug; the report that came with this file gives the reproduction and the proposed fix.
-final class KnownBugTests: ServerTestCase {
+/// Regression tests for bugs found in review: a stack overflow on many small chunks, a refusal without the common
+/// headers, and a forced close that let a worker write into a reused descriptor.
+final class RegressionTests: ServerTestCase {
     // MARK: 1. Chunked bodies recurse once per chunk and overflow the stack (remote crash)
 
     private static let childVariable = "HTTPSERVER_KNOWN_BUG_CHILD"
 
-    /// Runs in a child process only (it crashes the process while the bug is there): a request followed in the same
+    /// Runs in a child process only (it crashes the process if the bug comes back): a request followed in the same
     /// write by a chunked request of 600 one-byte chunks (3.6 KB). The worker that answers the first request parses
     /// the second one recursively on its 1 MiB stack.
     func testChildProcessPayload_manySmallChunks() throws {
@@ -31,7 +31,7 @@ final class KnownBugTests: ServerTestCase {
     func testManySmallChunksDoNotCrashTheServer() throws {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["HTTPServerTests.KnownBugTests/testChildProcessPayload_manySmallChunks"]
+        child.arguments = ["HTTPServerTests.RegressionTests/testChildProcessPayload_manySmallChunks"]
         var environment = ProcessInfo.processInfo.environment
         environment[Self.childVariable] = "1"
         child.environment = environment
