@@ -317,6 +317,21 @@ scenario_healthz() {
     measure_pair healthz /healthz 256
 }
 
+# Issue 3: one row read from SQLite and a 50-row list, over 1,000 rounds seeded through the API.
+scenario_rounds() {
+    local token="bench-writer-token-0123456789"
+    TRADE_TRACKER_TOKENS="bench:write:$token" start_server
+    log "seeding 1,000 rounds through the API"
+    timeout 300 python3 "$ROOT/bench/seed_rounds.py" "$SERVER_URL" "$token" 1000 >/dev/null \
+        || die "seeding rounds failed"
+    fetch_body "$SERVER_URL/v1/rounds/500" "$WORK/round.body"
+    start_nginx "$WORK/round.body"
+    measure_pair rounds /v1/rounds/500 64
+    fetch_body "$SERVER_URL/v1/rounds?limit=50" "$WORK/rounds-list.body"
+    start_nginx "$WORK/rounds-list.body"
+    measure_pair rounds "/v1/rounds?limit=50" 64
+}
+
 # ---------------------------------------------------------------- main
 
 cleanup() {

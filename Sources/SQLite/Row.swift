@@ -25,6 +25,9 @@ public struct Row: Sendable {
 
     public func hasColumn(_ name: String) -> Bool { table.index(of: name) != nil }
 
+    /// The position of column `name`, to read many rows of one query by index instead of by name.
+    public func columnIndex(_ name: String) -> Int? { table.index(of: name) }
+
     // Typed accessors return nil for NULL, for an unknown column, and for a value of
     // another storage class, so `guard let` covers every way a column can be unusable.
 

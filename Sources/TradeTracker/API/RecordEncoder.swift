@@ -3,22 +3,38 @@ import SQLite
 
 /// Writes stored rows as the API's JSON, straight into a byte buffer (no intermediate objects).
 enum RecordEncoder {
-    static func write(_ row: Row, spec: ResourceSpec, today: CalendarDate, into json: inout JSONWriter) {
+    /// Where a query's columns sit, found once per query instead of by name for every field of every row.
+    struct Layout {
+        let id: Int?, createdAt: Int?, updatedAt: Int?, version: Int?
+        let fields: [Int?]
+
+        init(_ row: Row, spec: ResourceSpec) {
+            id = row.columnIndex("id")
+            createdAt = row.columnIndex("created_at")
+            updatedAt = row.columnIndex("updated_at")
+            version = row.columnIndex("version")
+            fields = spec.fields.map { row.columnIndex($0.column) }
+        }
+    }
+
+    static func write(_ row: Row, spec: ResourceSpec, today: CalendarDate, into json: inout JSONWriter, layout: Layout? = nil) {
+        let layout = layout ?? Layout(row, spec: spec)
+        func value(_ index: Int?) -> SQLValue { index.map { row[$0] } ?? .null }
         json.beginObject()
         json.key("id")
-        json.int(row.int("id") ?? 0)
-        for field in spec.fields {
+        json.int(layout.id.flatMap { row.int($0) } ?? 0)
+        for (field, index) in zip(spec.fields, layout.fields) {
             json.key(field.name)
-            writeValue(row[field.column] ?? .null, field: field, into: &json)
+            writeValue(value(index), field: field, into: &json)
         }
         for computed in spec.computed {
             json.key(computed.name)
             computed.write(row, today, &json)
         }
-        json.member("created_at", row.text("created_at"))
-        json.member("updated_at", row.text("updated_at"))
+        json.member("created_at", layout.createdAt.flatMap { row.text($0) })
+        json.member("updated_at", layout.updatedAt.flatMap { row.text($0) })
         json.key("version")
-        json.int(row.int("version") ?? 1)
+        json.int(layout.version.flatMap { row.int($0) } ?? 1)
         json.endObject()
     }
 

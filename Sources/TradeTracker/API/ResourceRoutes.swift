@@ -26,7 +26,9 @@ struct ResourceRoutes: Sendable {
         let today = context.clock.today()
         return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, resource: spec.name,
                                  signer: context.signer) { json in
-            for row in page.rows { RecordEncoder.write(row, spec: spec, today: today, into: &json) }
+            guard let first = page.rows.first else { return }
+            let layout = RecordEncoder.Layout(first, spec: spec)
+            for row in page.rows { RecordEncoder.write(row, spec: spec, today: today, into: &json, layout: layout) }
         }
     }
 
