@@ -12,7 +12,7 @@ import Glibc
 /// control fields that the timeout sweeper and shutdown read from other threads. That is what makes the
 /// `@unchecked Sendable` safe.
 final class Connection: @unchecked Sendable {
-    enum Phase { case reading, processing, writing, lingering, closed }
+    enum Phase { case reading, processing, writing, streaming, lingering, closed }
     enum TimeoutKind { case header, body, idle, write, linger }
 
     let fd: Int32
@@ -27,6 +27,12 @@ final class Connection: @unchecked Sendable {
     private var pendingOffset = 0
     private var closeAfterWrite = false
     private var servedRequests = 0
+    /// Set while the connection carries a streaming response.
+    private var stream: EventStream?
+    private var streamStarter: (@Sendable (EventStream) -> Void)?
+    private var streamFinishing = false
+    /// A client that does not read its stream gets this much queued before it is cut off.
+    private static let maxStreamBacklog = 1 << 20
 
     // Guarded by `lock`.
     private let lock = NSLock()
@@ -74,7 +80,8 @@ final class Connection: @unchecked Sendable {
 
     private func onReadable() {
         lock.lock()
-        let lingering = phase == .lingering
+        // Lingering and streaming connections only watch for the peer's close; what it sends is dropped.
+        let lingering = phase == .lingering || phase == .streaming
         lock.unlock()
         var received = 0
         var failed = false
@@ -180,11 +187,86 @@ final class Connection: @unchecked Sendable {
     // MARK: processing (on a worker)
 
     private func process(_ request: HTTPRequest) {
-        var request = request
-        request.remoteAddress = remoteAddress
+        var received = request
+        received.remoteAddress = remoteAddress
+        let request = received
         let response = context.responder.respond(to: request)
+        let headOnly = request.method == "HEAD"
+        if let deferred = response.deferred {
+            // The worker is free now; whoever completes the response owns the connection until it is written.
+            let requestID = response.headers["X-Request-ID"]
+            deferred.attach { [self] completed in
+                var completed = completed
+                if let requestID { completed.headers.set("X-Request-ID", requestID) }
+                let keepAlive = request.wantsKeepAlive && !completed.closesConnection && !context.isShuttingDown
+                write(completed, version: request.version, keepAlive: keepAlive, headOnly: headOnly)
+            }
+            return
+        }
+        if let starter = response.streamStarter, !headOnly {
+            startStream(response, starter: starter)
+            return
+        }
         let keepAlive = request.wantsKeepAlive && !response.closesConnection && !context.isShuttingDown
-        write(response, version: request.version, keepAlive: keepAlive, headOnly: request.method == "HEAD")
+        write(response, version: request.version, keepAlive: keepAlive, headOnly: headOnly)
+    }
+
+    // MARK: streaming
+
+    /// Sends a streaming response's head (no length: the body ends when the connection closes), then parks the
+    /// connection without a worker; `starter` gets the stream once the head is out.
+    private func startStream(_ response: HTTPResponse, starter: @escaping @Sendable (EventStream) -> Void) {
+        if stopIfClosing() { return }
+        var head = response
+        head.streamStarter = nil
+        for (name, value) in context.defaultHeaders where !head.headers.contains(name) { head.headers.add(name, value) }
+        pending = head.serialized(version: .http11, keepAlive: false, headOnly: true, date: context.dateCache.current(), streaming: true)
+        pendingOffset = 0
+        closeAfterWrite = false
+        servedRequests += 1
+        stream = EventStream(
+            send: { [weak self] bytes in
+                guard let self else { return }
+                queue.async { self.streamSend(bytes) }
+            },
+            finish: { [weak self] in
+                guard let self else { return }
+                queue.async { self.streamFinish() }
+            })
+        streamStarter = starter
+        flushPending(fromWriteSource: false)
+    }
+
+    /// On the connection's queue: queue bytes of the stream and write what the socket takes.
+    private func streamSend(_ bytes: [UInt8]) {
+        lock.lock()
+        let current = phase, isClosing = closing
+        lock.unlock()
+        guard !isClosing, stream != nil, !streamFinishing else { return }
+        switch current {
+        case .streaming:
+            pending = bytes
+            pendingOffset = 0
+            flushPending(fromWriteSource: false)
+        case .writing:
+            guard pending.count - pendingOffset + bytes.count <= Self.maxStreamBacklog else {
+                close()
+                return
+            }
+            pending.append(contentsOf: bytes)
+        default:
+            // The head is still being written by a worker; try again in a moment.
+            queue.asyncAfter(deadline: .now() + .milliseconds(1)) { [self] in streamSend(bytes) }
+        }
+    }
+
+    private func streamFinish() {
+        guard stream != nil, !streamFinishing else { return }
+        streamFinishing = true
+        lock.lock()
+        let idle = phase == .streaming
+        lock.unlock()
+        if idle { lingerThenClose() }
     }
 
     // MARK: writing
@@ -256,7 +338,26 @@ final class Connection: @unchecked Sendable {
     }
 
     private func responseFinished() {
-        if closeAfterWrite || context.isShuttingDown {
+        if let stream, !streamFinishing {
+            let starter = streamStarter
+            streamStarter = nil
+            lock.lock()
+            if closing {
+                finishDeferredClose()
+                lock.unlock()
+                return
+            }
+            phase = .streaming
+            deadline = 0
+            if readSuspended {
+                readSuspended = false
+                readSource?.resume()
+            }
+            lock.unlock()
+            starter?(stream)
+            return
+        }
+        if closeAfterWrite || context.isShuttingDown || streamFinishing {
             lingerThenClose()
             return
         }
@@ -317,9 +418,10 @@ final class Connection: @unchecked Sendable {
     func closeIfIdle() {
         queue.async { [self] in
             lock.lock()
-            let idle = phase == .reading && !closing
+            let current = phase, isClosing = closing
             lock.unlock()
-            if idle && parser.phase == .idle { close() }
+            guard !isClosing else { return }
+            if current == .streaming || (current == .reading && parser.phase == .idle) { close() }
         }
     }
 
@@ -385,6 +487,7 @@ final class Connection: @unchecked Sendable {
         if last {
             Glibc.close(fd)
             context.registry.remove(self)
+            stream?.terminate()
         }
     }
 }

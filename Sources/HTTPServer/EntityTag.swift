@@ -39,7 +39,7 @@ public struct ConditionalGET: Middleware {
 
     public func handle(_ request: HTTPRequest, next: Handler) throws -> HTTPResponse {
         var response = try next(request)
-        guard request.method == "GET" || request.method == "HEAD", response.status == 200,
+        guard request.method == "GET" || request.method == "HEAD", response.status == 200, !response.isDeferredOrStreamed,
               request.path.hasPrefix(pathPrefix) else { return response }
         let tag: String
         if let existing = response.headers["ETag"] {

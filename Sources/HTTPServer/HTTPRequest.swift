@@ -26,6 +26,8 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [String: String] = [:]
     /// The route template that matched, e.g. `/v1/rounds/{id}`.
     public var routeTemplate: String?
+    /// True when a handler exists for this method and path (false for 404, 405 and automatic OPTIONS).
+    public var routeFound = false
     /// Values that middleware attaches for later stages.
     public var attributes = RequestAttributes()
 

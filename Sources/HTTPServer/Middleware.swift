@@ -47,6 +47,7 @@ public struct Responder: Sendable {
         case .found(let handler, let template, let parameters):
             request.routeTemplate = template
             request.pathParameters = parameters
+            request.routeFound = true
             return handler
         case .notFound:
             return { _ in throw HTTPError.notFound() }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A fixed set of threads that run handler jobs from one queue; blocking work never lands on Dispatch's global pool.
-final class WorkerPool: @unchecked Sendable {
+public final class WorkerPool: @unchecked Sendable {
     // `jobs`, `head` and `stopping` are guarded by `condition`.
     private let condition = NSCondition()
     private var jobs: [(@Sendable () -> Void)?] = []
@@ -10,7 +10,7 @@ final class WorkerPool: @unchecked Sendable {
     private var threads: [Thread] = []
     private let exited = DispatchGroup()
 
-    init(threadCount: Int, name: String = "worker") {
+    public init(threadCount: Int, name: String = "worker") {
         for i in 0..<max(1, threadCount) {
             exited.enter()
             let thread = Thread { [self] in
@@ -24,7 +24,7 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    func submit(_ job: @escaping @Sendable () -> Void) {
+    public func submit(_ job: @escaping @Sendable () -> Void) {
         condition.lock()
         jobs.append(job)
         condition.signal()
@@ -55,7 +55,7 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Lets queued jobs finish, then ends the threads.
-    func stop(timeout: Duration) {
+    public func stop(timeout: Duration) {
         condition.lock()
         stopping = true
         condition.broadcast()

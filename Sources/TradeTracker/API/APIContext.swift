@@ -24,6 +24,8 @@ struct APIContext: Sendable {
     let requireIfMatch: Bool
     let idempotency: IdempotencyStore
     let logger: Logger
+    /// Told the change log's newest seq after every commit (the change feed and /v1/status listen).
+    let changes: ChangeSignal
 
     func writeContext(_ request: HTTPRequest) -> WriteContext {
         WriteContext(actor: request.attributes[PrincipalKey.self]?.name, requestID: request.requestID,
@@ -32,11 +34,14 @@ struct APIContext: Sendable {
 
     /// Runs `body` in the writer's transaction; storage failures become precise problems.
     func write<T>(_ body: (SQLite.Connection) throws -> T) throws -> T {
+        let (result, seq): (T, Int64)
         do {
-            return try pool.write(body)
+            (result, seq) = try pool.write { db in (try body(db), try ChangeSignal.newestSeq(db)) }
         } catch let error as SQLiteError {
             throw StorageErrors.problem(for: error, logger: logger)
         }
+        changes.publish(seq)
+        return result
     }
 
     func read<T>(_ body: (SQLite.Connection) throws -> T) throws -> T {

@@ -14,5 +14,10 @@ enum APIRoutes {
         }
         Attendance.register(context: context, on: &router)
         IssueUpdates.register(context: context, on: &router)
+        TariffRates.register(context: context, on: &router)
+        TariffRateHistory.register(context: context, on: &router)
+        StatusView.register(context: context, on: &router)
+        Timeline.register(context: context, on: &router)
+        RecordHistory.register(context: context, on: &router)
     }
 }

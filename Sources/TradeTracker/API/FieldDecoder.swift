@@ -13,9 +13,9 @@ enum FieldDecoder {
 
     static func decode(_ value: JSONValue, as field: Field, pointer: String) -> Decoded {
         if case .null = value {
-            return field.required
-                ? .invalid([Problem(pointer: pointer, message: "is required and cannot be null")])
-                : .value(.null)
+            if field.required { return .invalid([Problem(pointer: pointer, message: "is required and cannot be null")]) }
+            if field.defaultValue != nil { return .invalid([Problem(pointer: pointer, message: "cannot be null; leave it out to keep the default")]) }
+            return .value(.null)
         }
         func fail(_ message: String) -> Decoded { .invalid([Problem(pointer: pointer, message: message)]) }
         switch field.kind {

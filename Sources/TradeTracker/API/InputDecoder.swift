@@ -9,6 +9,14 @@ enum InputDecoder {
     /// The column values the body sets (with defaults on create) and the problems found.
     static func decode(_ members: [(String, JSONValue)], spec: ResourceSpec, mode: Mode,
                        ignoring extraNames: Set<String> = []) -> (values: RecordValues, problems: [HTTPError.FieldError]) {
+        let decoded = decodeWithObjectPatches(members, spec: spec, mode: mode, ignoring: extraNames)
+        return (decoded.values, decoded.problems)
+    }
+
+    /// Like `decode`, also returning the object-valued members of a merge patch, by column, still to be merged.
+    static func decodeWithObjectPatches(_ members: [(String, JSONValue)], spec: ResourceSpec, mode: Mode, ignoring extraNames: Set<String> = [])
+        -> (values: RecordValues, problems: [HTTPError.FieldError], objectPatches: [String: [(String, JSONValue)]]) {
+        var objectPatches: [String: [(String, JSONValue)]] = [:]
         var values: RecordValues = [:]
         var problems: [HTTPError.FieldError] = []
         let computedNames = Set(spec.computed.map(\.name))
@@ -26,6 +34,17 @@ enum InputDecoder {
                 problems.append(.init(pointer: pointer, message: "is read-only"))
                 continue
             }
+            // RFC 7396: in a merge patch an object is merged member by member (null removes one), so it is
+            // applied to the stored object later; here only its shape is checked.
+            if mode == .patch, case .countryTextMap = field.kind, case .object(let members) = value {
+                let kept = JSONValue.object(members.filter { !$0.1.isNull })
+                if case .invalid(let found) = FieldDecoder.decode(kept, as: field, pointer: pointer) { problems += found }
+                for (key, member) in members where member.isNull && !Countries.isKnown(key) {
+                    problems.append(.init(pointer: pointer + "/" + JSONPointer.escape(key), message: "key " + FieldDecoder.countryMessage))
+                }
+                objectPatches[field.column] = members
+                continue
+            }
             switch FieldDecoder.decode(value, as: field, pointer: pointer) {
             case .value(let v): values[field.column] = v
             case .invalid(let found): problems += found
@@ -41,6 +60,19 @@ enum InputDecoder {
                 }
             }
         }
-        return (values, problems)
+        return (values, problems, objectPatches)
+    }
+
+    /// Applies a merge-patch object to the stored JSON object text (RFC 7396: null removes a member).
+    static func merge(_ stored: SQLValue?, with patch: [(String, JSONValue)]) -> JSONValue {
+        var members: [(String, JSONValue)] = []
+        if case .text(let text)? = stored, let current = try? JSONParser.parse(Array(text.utf8)), let object = current.objectValue {
+            members = object
+        }
+        for (key, value) in patch {
+            members.removeAll { $0.0 == key }
+            if !value.isNull { members.append((key, value)) }
+        }
+        return .object(members)
     }
 }

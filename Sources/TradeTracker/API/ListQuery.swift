@@ -9,6 +9,8 @@ struct ListQuery: Sendable {
         let descending: Bool
     }
 
+    /// The list a cursor belongs to: the resource, plus the owner for sub-lists (`rounds/3/participants`).
+    var identity = ""
     var limit = 50
     var filters: [(filter: ListFilter, values: [String])] = []
     var sort: [SortKey] = []
@@ -27,7 +29,8 @@ struct ListQuery: Sendable {
 
     /// Parses and validates `request`'s query for a list of `spec`; every unknown or bad parameter is a 400 naming it.
     static func parse(_ request: HTTPRequest, spec: ResourceSpec, signer: CursorSigner,
-                      extraParameters: Set<String> = [], fixedSort: [SortKey]? = nil) throws(HTTPError) -> ListQuery {
+                      extraParameters: Set<String> = [], fixedSort: [SortKey]? = nil,
+                      identity: String? = nil) throws(HTTPError) -> ListQuery {
         var grouped: [(String, [String])] = []
         for (name, value) in try request.queryItems() {
             if let i = grouped.firstIndex(where: { $0.0 == name }) { grouped[i].1.append(value) } else { grouped.append((name, [value])) }
@@ -41,6 +44,7 @@ struct ListQuery: Sendable {
             throw APIError.invalidParameter(name, "is not a parameter of this list; it takes \(allowed.sorted().joined(separator: ", "))")
         }
         var query = ListQuery()
+        query.identity = identity ?? spec.name
         var cursorPayload: CursorSigner.Payload?
         for (name, values) in grouped {
             let repeatable = spec.filters.contains { $0.name == name }
@@ -53,7 +57,7 @@ struct ListQuery: Sendable {
                 query.limit = n
             case "cursor":
                 let payload = try signer.decode(values[0])
-                guard payload.resource == spec.name else {
+                guard payload.resource == query.identity else {
                     throw APIError.invalidParameter("cursor", "was issued by another list; start again without it")
                 }
                 cursorPayload = payload
@@ -96,7 +100,8 @@ struct ListQuery: Sendable {
             case "sort": sortText = value
             case "q":
                 let trimmed = value.trimmingHTTPWhitespace()
-                guard !trimmed.isEmpty, trimmed.count <= 200 else {
+                guard !trimmed.isEmpty, trimmed.count <= 200,
+                      !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
                     throw APIError.invalidParameter("q", "must be 1 to 200 characters of search text")
                 }
                 search = trimmed
@@ -151,7 +156,7 @@ struct ListQuery: Sendable {
     }
 
     /// The cursor for the page after a row with sort-key values `keys`.
-    func nextCursor(resource: String, keys: [SQLValue], signer: CursorSigner) -> String {
-        signer.encode(.init(resource: resource, parameters: parameters, keys: keys))
+    func nextCursor(keys: [SQLValue], signer: CursorSigner) -> String {
+        signer.encode(.init(resource: identity, parameters: parameters, keys: keys))
     }
 }

@@ -20,12 +20,12 @@ struct ResourceRoutes: Sendable {
 
     // MARK: reads
 
-    func list(_ request: HTTPRequest, extraCondition: (sql: String, values: [SQLValue])? = nil) throws -> HTTPResponse {
-        let query = try ListQuery.parse(request, spec: spec, signer: context.signer)
+    /// `identity` names the list for its cursors when it is a sub-list of one owner (`issues/3/updates`).
+    func list(_ request: HTTPRequest, extraCondition: (sql: String, values: [SQLValue])? = nil, identity: String? = nil) throws -> HTTPResponse {
+        let query = try ListQuery.parse(request, spec: spec, signer: context.signer, identity: identity)
         let page = try context.read { try store.list($0, query, extraCondition: extraCondition) }
         let today = context.clock.today()
-        return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, resource: spec.name,
-                                 signer: context.signer) { json in
+        return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
             guard let first = page.rows.first else { return }
             let layout = RecordEncoder.Layout(first, spec: spec)
             for row in page.rows { RecordEncoder.write(row, spec: spec, today: today, into: &json, layout: layout) }
@@ -85,13 +85,21 @@ struct ResourceRoutes: Sendable {
         let id = try request.id(singular: spec.singular)
         let ifMatch = try precondition(request)
         let members = try RequestBody.object(request, allowMergePatch: true)
-        let (changes, problems) = InputDecoder.decode(members, spec: spec, mode: .patch)
-        try reportAll(problems, values: changes, changed: Set(changes.keys))
+        let (decoded, problems, objectPatches) = InputDecoder.decodeWithObjectPatches(members, spec: spec, mode: .patch)
+        try reportAll(problems, values: decoded, changed: Set(decoded.keys))
         let write = context.writeContext(request)
         return try context.write { db in
             guard let row = try store.find(db, id: id) else { throw APIError.notFound(spec.singular, String(id)) }
             try check(ifMatch, against: row, today: write.today)
             let old = ResourceStore.values(of: row, spec: spec)
+            var changes = decoded
+            for (column, patch) in objectPatches {
+                guard let field = spec.fields.first(where: { $0.column == column }) else { continue }
+                switch FieldDecoder.decode(InputDecoder.merge(old[column], with: patch), as: field, pointer: "/" + field.name) {
+                case .value(let merged): changes[column] = merged
+                case .invalid(let found): throw APIError.validation(found)
+                }
+            }
             let new = old.merging(changes) { $1 }
             let crossField = spec.validate(new)
             guard crossField.isEmpty else { throw APIError.validation(crossField) }
@@ -112,7 +120,7 @@ struct ResourceRoutes: Sendable {
             try check(ifMatch, against: row, today: write.today)
             let references = try store.references(db, id: id)
             if !references.isEmpty {
-                let named = references.map { "\($0.1) \($0.0.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
+                let named = references.map { "\($0.1) \($0.0.replacingOccurrences(of: "-", with: " "))" }.joined(separator: ", ")
                 throw APIError.conflict("referenced", "this \(spec.singular) is still referenced by \(named); delete or re-point those first",
                                         extensions: [("referenced_by", .object(references.map { ($0.0, .int($0.1)) }))])
             }
@@ -149,7 +157,7 @@ struct ResourceRoutes: Sendable {
 
 /// The `{data, next_cursor}` envelope and its `Link` header.
 enum ListPage {
-    static func response(request: HTTPRequest, query: ListQuery, nextKeys: [SQLValue]?, resource: String, signer: CursorSigner,
+    static func response(request: HTTPRequest, query: ListQuery, nextKeys: [SQLValue]?, signer: CursorSigner,
                          writeItems: (inout JSONWriter) -> Void) -> HTTPResponse {
         var json = JSONWriter(capacity: 16 * 1024)
         json.beginObject()
@@ -157,7 +165,7 @@ enum ListPage {
         json.beginArray()
         writeItems(&json)
         json.endArray()
-        let cursor = nextKeys.map { query.nextCursor(resource: resource, keys: $0, signer: signer) }
+        let cursor = nextKeys.map { query.nextCursor(keys: $0, signer: signer) }
         json.member("next_cursor", cursor)
         json.endObject()
         var response = HTTPResponse.json(json.bytes)

@@ -8,6 +8,7 @@ public final class TradeTrackerApp: Sendable {
     public let logger: Logger
     let database: Database
     let server: HTTPServer
+    let feed: ChangeFeed
     /// Every method and path template the server answers, for the spec-coverage test.
     public let routes: [(method: String, template: String)]
 
@@ -25,11 +26,14 @@ public final class TradeTrackerApp: Sendable {
         database = try Database(path: configuration.databasePath, migrationsDirectory: configuration.migrationsDirectory,
                                 readers: configuration.databaseReaders, synchronous: configuration.synchronous)
         let tokens = try Self.loadTokens(configuration)
+        let signal = ChangeSignal(seq: try database.pool.read { try ChangeSignal.newestSeq($0) })
         let context = APIContext(pool: database.pool, clock: clock, signer: try Self.cursorSigner(database.pool),
-                                 requireIfMatch: configuration.requireIfMatch, idempotency: IdempotencyStore(), logger: logger)
+                                 requireIfMatch: configuration.requireIfMatch, idempotency: IdempotencyStore(), logger: logger,
+                                 changes: signal)
         if configuration.loadDemoData {
             do {
                 if try DemoData.load(file: configuration.demoFile, context: context) {
+                    signal.publish(try database.pool.read { try ChangeSignal.newestSeq($0) })
                     logger.info("loaded the demo data from \(configuration.demoFile)")
                 } else {
                     logger.info("the database already holds data; the demo data was not loaded")
@@ -47,6 +51,8 @@ public final class TradeTrackerApp: Sendable {
         OperationsRoutes(database: database, openAPIDocument: Array(openAPI), isShuttingDown: { shutdownFlag.isSet })
             .register(on: &router)
         APIRoutes.register(context: context, on: &router)
+        feed = ChangeFeed(pool: database.pool, signal: signal)
+        ChangesRoutes.register(context: context, feed: feed, on: &router)
         var middleware: [any Middleware] = []
         if configuration.accessLog { middleware.append(AccessLog(logger: logger)) }
         middleware.append(Authentication(tokens: tokens, requireAuthForReads: configuration.requireAuthForReads, pathPrefix: "/v1/"))
@@ -100,6 +106,8 @@ public final class TradeTrackerApp: Sendable {
     /// Graceful stop: finish in-flight requests, close connections, then the database.
     public func shutdown() {
         logger.info("shutting down")
+        // Long polls are answered and event streams ended first, so the server's drain finds them done.
+        feed.shutdown()
         server.shutdown()
         database.close()
         logger.info("stopped")

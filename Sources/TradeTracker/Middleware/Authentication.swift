@@ -79,7 +79,8 @@ struct Authentication: Middleware {
 
     func handle(_ request: HTTPRequest, next: Handler) throws -> HTTPResponse {
         // Preflights carry no credentials (CORS); they reveal nothing.
-        guard request.path.hasPrefix(pathPrefix), request.method != "OPTIONS" else { return try next(request) }
+        // Unknown paths and methods answer 404/405 whoever asks: they reveal nothing a token would protect.
+        guard request.path.hasPrefix(pathPrefix), request.method != "OPTIONS", request.routeFound else { return try next(request) }
         var request = request
         let isRead = ["GET", "HEAD", "OPTIONS"].contains(request.method)
         if let header = request.headers["Authorization"] {

@@ -25,7 +25,8 @@ enum Attendance {
     static func register(context: APIContext, on router: inout Router) {
         router.add("GET", "/v1/rounds/{id}/participants") { request in
             let roundID = try request.id(singular: "round")
-            let query = try ListQuery.parse(request, spec: spec, signer: context.signer, fixedSort: byRole)
+            let query = try ListQuery.parse(request, spec: spec, signer: context.signer, fixedSort: byRole,
+                                            identity: "rounds/\(roundID)/participants")
             return try page(request, query: query, context: context, owner: ("rounds", roundID), sql: """
                 SELECT rp.*, p.name, p.country, p.title FROM round_participants rp
                 JOIN participants p ON p.id = rp.participant_id WHERE rp.round_id = ?
@@ -33,7 +34,8 @@ enum Attendance {
         }
         router.add("GET", "/v1/participants/{id}/rounds") { request in
             let participantID = try request.id(singular: "participant")
-            let query = try ListQuery.parse(request, spec: spec, signer: context.signer, fixedSort: byDate)
+            let query = try ListQuery.parse(request, spec: spec, signer: context.signer, fixedSort: byDate,
+                                            identity: "participants/\(participantID)/rounds")
             return try page(request, query: query, context: context, owner: ("participants", participantID), sql: """
                 SELECT rp.*, r.negotiation_id, r.sequence, r.title, r.city, r.country, r.starts_on, r.ends_on, r.status
                 FROM round_participants rp JOIN rounds r ON r.id = rp.round_id WHERE rp.participant_id = ?
@@ -145,7 +147,7 @@ enum Attendance {
                 ? [.integer(rank(last.text("role"))), last["participant_id"] ?? .null]
                 : [last["starts_on"] ?? .null, last["round_id"] ?? .null]
         } : nil
-        return ListPage.response(request: request, query: query, nextKeys: nextKeys, resource: spec.name, signer: context.signer) { json in
+        return ListPage.response(request: request, query: query, nextKeys: nextKeys, signer: context.signer) { json in
             for row in pageRows { json.raw(encode(row)) }
         }
     }

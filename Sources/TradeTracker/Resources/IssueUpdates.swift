@@ -22,10 +22,19 @@ enum IssueUpdates {
         router.add("GET", "/v1/issues/{id}/updates") { request in
             let issueID = try request.id(singular: "issue")
             guard try context.read({ try issues.find($0, id: issueID) }) != nil else { throw APIError.notFound("issue", String(issueID)) }
-            return try updates.list(request, extraCondition: ("t.issue_id = ?", [.integer(issueID)]))
+            return try updates.list(request, extraCondition: ("t.issue_id = ?", [.integer(issueID)]), identity: "issues/\(issueID)/updates")
+        }
+        router.add("GET", "/v1/issues/{id}/updates/{update_id}") { request in
+            let issueID = try request.id(singular: "issue")
+            let updateID = try request.id("update_id", singular: "issue update")
+            guard let row = try context.read({ try updates.store.find($0, id: updateID) }), row.int("issue_id") == issueID else {
+                throw APIError.notFound("issue update", "\(updateID) on issue \(issueID)")
+            }
+            return updates.recordResponse(row, status: 200, today: context.clock.today())
         }
         router.add("POST", "/v1/issues/{id}/updates") { request in
             let issueID = try request.id(singular: "issue")
+            guard try context.read({ try issues.find($0, id: issueID) }) != nil else { throw APIError.notFound("issue", String(issueID)) }
             let members = try RequestBody.object(request)
             return try context.idempotency.run(request, context: context) { recorder in
                 var (values, problems) = InputDecoder.decode(members, spec: spec, mode: .create)

@@ -2,8 +2,8 @@ import Foundation
 import HTTPServer
 import SQLite
 
-/// Idempotency-Key on POST (API.md §1): replays the stored first response for the same key and body
-/// within 24 h, 422 for the same key with another body, 409 while the first request is still running.
+/// Idempotency-Key on POST (API.md §1): replays the stored first (successful) response for the same key and
+/// body within 24 h, 422 for the same key with another body, 409 while the first request is still running.
 final class IdempotencyStore: Sendable {
     static let lifetimeMilliseconds: Int64 = 24 * 3600 * 1000
     static let replayedHeaders = ["Content-Type", "Location", "ETag"]
@@ -48,16 +48,9 @@ final class IdempotencyStore: Sendable {
             }
             return Self.replay(stored)
         }
-        let recorder = Recorder(scope: scope, key: key, hash: hash, request: request, clock: context.clock)
-        do {
-            return try body(recorder)
-        } catch let error as HTTPError where error.status < 500 {
-            // A refused request is answered the same way on retry; nothing was created, so a separate write is safe.
-            var response = error.problemResponse(instance: request.path, requestID: request.requestID)
-            response.headers.set("X-Request-ID", request.requestID)
-            try context.write { try recorder.record($0, response) }
-            throw error
-        }
+        // Only a success is stored (in the transaction that creates the record): as with Stripe, a refused request
+        // saved nothing, so a retry with the same key after fixing the cause runs again.
+        return try body(Recorder(scope: scope, key: key, hash: hash, request: request, clock: context.clock))
     }
 
     private static func replay(_ stored: Row) -> HTTPResponse {

@@ -139,9 +139,14 @@ struct ResourceStore: Sendable {
         var found: [(String, Int64)] = []
         for referrer in spec.referencedBy {
             let count = try db.scalar("SELECT count(*) FROM \(referrer.table) WHERE \(referrer.column) = ?", [.integer(id)])
-            if case .integer(let n)? = count, n > 0 { found.append((referrer.table, n)) }
+            if case .integer(let n)? = count, n > 0 { found.append((Self.resourceName(ofTable: referrer.table), n)) }
         }
         return found
+    }
+
+    /// The API's name for the records of a table (`tariff_measures` → `tariff-measures`).
+    static func resourceName(ofTable table: String) -> String {
+        table == "round_participants" ? "round-participants" : table.replacingOccurrences(of: "_", with: "-")
     }
 
     func delete(_ db: SQLite.Connection, id: Int64, old: RecordValues, context: WriteContext) throws {

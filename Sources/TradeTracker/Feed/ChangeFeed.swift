@@ -1,0 +1,176 @@
+import Foundation
+import HTTPServer
+import SQLite
+
+/// Delivers the change log to waiting long polls and open Server-Sent-Event streams. All delivery runs on one
+/// feed thread, in seq order, so a stream never sees a change twice or out of order; nothing here holds a
+/// request worker.
+final class ChangeFeed: @unchecked Sendable {
+    /// A parked long poll.
+    private final class Waiter {
+        let since: Int64
+        let filter: ChangeQuery
+        let deferred: DeferredResponse
+        init(since: Int64, filter: ChangeQuery, deferred: DeferredResponse) {
+            self.since = since
+            self.filter = filter
+            self.deferred = deferred
+        }
+    }
+
+    /// An open event stream and the last seq it was sent.
+    private final class Subscriber {
+        let stream: EventStream
+        let filter: ChangeQuery
+        var cursor: Int64
+        init(stream: EventStream, filter: ChangeQuery, cursor: Int64) {
+            self.stream = stream
+            self.filter = filter
+            self.cursor = cursor
+        }
+    }
+
+    static let heartbeatInterval: Duration = .seconds(15)
+
+    private let pool: DatabasePool
+    private let signal: ChangeSignal
+    private let thread = WorkerPool(threadCount: 1, name: "change-feed")
+    private let timers = DispatchQueue(label: "change-feed-timers")
+    private let heartbeat: any DispatchSourceTimer
+    // `waiters`, `subscribers`, `stopped` and `deliveryScheduled` are guarded by `lock`; the objects in them are
+    // only used on the feed thread.
+    private let lock = NSLock()
+    private var waiters: [ObjectIdentifier: Waiter] = [:]
+    private var subscribers: [ObjectIdentifier: Subscriber] = [:]
+    private var stopped = false
+    private var deliveryScheduled = false
+
+    init(pool: DatabasePool, signal: ChangeSignal, heartbeat interval: Duration = heartbeatInterval) {
+        self.pool = pool
+        self.signal = signal
+        heartbeat = DispatchSource.makeTimerSource(queue: timers)
+        let nanos = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
+        heartbeat.schedule(deadline: .now() + .nanoseconds(nanos), repeating: .nanoseconds(nanos))
+        heartbeat.setEventHandler { [weak self] in self?.beat() }
+        heartbeat.resume()
+        signal.listen { [weak self] _ in self?.scheduleDelivery() }
+    }
+
+    var openStreams: Int {
+        lock.lock(); defer { lock.unlock() }
+        return subscribers.count
+    }
+
+    // MARK: registration
+
+    /// Parks a long poll until a matching change after `since` commits, or `wait` passes (then empty).
+    func park(since: Int64, filter: ChangeQuery, wait: Duration, deferred: DeferredResponse) {
+        let waiter = Waiter(since: since, filter: filter, deferred: deferred)
+        let id = ObjectIdentifier(waiter)
+        lock.lock()
+        if stopped {
+            lock.unlock()
+            deferred.complete(ChangeResponses.page([], lastSeq: max(since, signal.seq)))
+            return
+        }
+        waiters[id] = waiter
+        lock.unlock()
+        let nanos = Int(wait.components.seconds) * 1_000_000_000 + Int(wait.components.attoseconds / 1_000_000_000)
+        timers.asyncAfter(deadline: .now() + .nanoseconds(nanos)) { [weak self] in
+            guard let self else { return }
+            self.lock.lock()
+            let expired = self.waiters.removeValue(forKey: id)
+            self.lock.unlock()
+            expired?.deferred.complete(ChangeResponses.page([], lastSeq: max(since, self.signal.seq)))
+        }
+        // A change may have committed between the caller's read and now: look once more on the feed thread.
+        scheduleDelivery()
+    }
+
+    /// Streams every matching change after `cursor` to `stream` until it ends.
+    func subscribe(_ stream: EventStream, filter: ChangeQuery, after cursor: Int64) {
+        let subscriber = Subscriber(stream: stream, filter: filter, cursor: cursor)
+        let id = ObjectIdentifier(subscriber)
+        lock.lock()
+        if stopped {
+            lock.unlock()
+            stream.finish()
+            return
+        }
+        subscribers[id] = subscriber
+        lock.unlock()
+        stream.onTermination { [weak self] in
+            guard let self else { return }
+            self.lock.lock()
+            self.subscribers[id] = nil
+            self.lock.unlock()
+        }
+        stream.send(Array("retry: 3000\n\n".utf8))
+        scheduleDelivery()
+    }
+
+    // MARK: delivery (feed thread)
+
+    private func scheduleDelivery() {
+        lock.lock()
+        let schedule = !deliveryScheduled && !stopped
+        deliveryScheduled = true
+        lock.unlock()
+        if schedule { thread.submit { [weak self] in self?.deliver() } }
+    }
+
+    private func deliver() {
+        lock.lock()
+        deliveryScheduled = false
+        let pendingWaiters = Array(waiters)
+        let streams = Array(subscribers.values)
+        lock.unlock()
+        let tip = signal.seq
+        for (id, waiter) in pendingWaiters where waiter.since < tip {
+            guard let changes = try? read(after: waiter.since, filter: waiter.filter), !changes.isEmpty else { continue }
+            lock.lock()
+            let stillWaiting = waiters.removeValue(forKey: id) != nil
+            lock.unlock()
+            if stillWaiting { waiter.deferred.complete(ChangeResponses.page(changes, lastSeq: changes.last?.seq ?? tip)) }
+        }
+        for subscriber in streams where subscriber.cursor < tip && !subscriber.stream.isTerminated {
+            // Drain in batches so a reconnect far behind the tip neither loads everything nor skips anything.
+            while let batch = try? read(after: subscriber.cursor, filter: subscriber.filter, limit: 500), !batch.isEmpty {
+                var bytes: [UInt8] = []
+                for change in batch { bytes += ChangeResponses.event(change) }
+                subscriber.stream.send(bytes)
+                subscriber.cursor = batch.last!.seq
+                if batch.count < 500 { break }
+            }
+            // Changes of other resources still move the cursor on, so they are not read again.
+            if subscriber.cursor < tip { subscriber.cursor = tip }
+        }
+    }
+
+    private func read(after seq: Int64, filter: ChangeQuery, limit: Int = 500) throws -> [ChangeRecord] {
+        try pool.read { try ChangeRecord.read($0, after: seq, upTo: nil, filter: filter, limit: limit) }
+    }
+
+    private func beat() {
+        lock.lock()
+        let streams = subscribers.values.map(\.stream)
+        lock.unlock()
+        let comment = Array(": heartbeat\n\n".utf8)
+        for stream in streams { stream.send(comment) }
+    }
+
+    /// At shutdown: answers every long poll (empty) and ends every stream cleanly.
+    func shutdown() {
+        lock.lock()
+        stopped = true
+        let parked = Array(waiters.values)
+        let streams = subscribers.values.map(\.stream)
+        waiters = [:]
+        lock.unlock()
+        heartbeat.cancel()
+        let tip = signal.seq
+        for waiter in parked { waiter.deferred.complete(ChangeResponses.page([], lastSeq: max(waiter.since, tip))) }
+        for stream in streams { stream.finish() }
+        thread.stop(timeout: .seconds(2))
+    }
+}

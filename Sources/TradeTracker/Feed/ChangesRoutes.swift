@@ -1,0 +1,94 @@
+import HTTPServer
+import SQLite
+
+/// `GET /v1/changes`: pages of the change log, long polling with `wait`, and Server-Sent Events.
+enum ChangesRoutes {
+    static func register(context: APIContext, feed: ChangeFeed, on router: inout Router) {
+        router.add("GET", "/v1/changes") { request in
+            let parameters = try Parameters(request, tip: context.changes.seq)
+            if wantsEventStream(request) {
+                let start = try parameters.streamStart(request)
+                return HTTPResponse.stream(contentType: "text/event-stream; charset=utf-8") { stream in
+                    feed.subscribe(stream, filter: parameters.filter, after: start)
+                }
+            }
+            let (changes, lastSeq) = try context.read { db -> ([ChangeRecord], Int64) in
+                let tip = try ChangeSignal.newestSeq(db)
+                if parameters.since > tip {
+                    throw HTTPError(status: 410, code: "gone", title: "Feed position unknown",
+                                    detail: "since=\(parameters.since) is ahead of this server's change log (newest \(tip)); reload and start again with since=now")
+                }
+                let changes = try ChangeRecord.read(db, after: parameters.since, upTo: tip, filter: parameters.filter, limit: parameters.limit)
+                // A full page may have more behind it; otherwise everything up to the tip was looked at.
+                return (changes, changes.count == parameters.limit ? changes.last!.seq : max(tip, parameters.since))
+            }
+            if changes.isEmpty, let wait = parameters.wait, wait > .zero {
+                let deferred = DeferredResponse()
+                feed.park(since: parameters.since, filter: parameters.filter, wait: wait, deferred: deferred)
+                return .deferred(deferred)
+            }
+            return ChangeResponses.page(changes, lastSeq: lastSeq)
+        }
+    }
+
+    static func wantsEventStream(_ request: HTTPRequest) -> Bool {
+        request.headers.listValues("Accept").contains { $0.split(separator: ";").first?.trimmingHTTPWhitespace().lowercased() == "text/event-stream" }
+    }
+
+    /// The validated query of a feed request.
+    struct Parameters {
+        var since: Int64 = 0
+        var sinceGiven = false
+        let tip: Int64
+        var limit = 50
+        var wait: Duration?
+        var filter = ChangeQuery()
+
+        init(_ request: HTTPRequest, tip: Int64) throws(HTTPError) {
+            self.tip = tip
+            var seen = Set<String>()
+            for (name, value) in try request.queryItems() {
+                guard seen.insert(name).inserted || name == "resource" else { throw APIError.invalidParameter(name, "is given more than once") }
+                switch name {
+                case "since":
+                    sinceGiven = true
+                    if value == "now" {
+                        since = tip
+                    } else {
+                        guard let n = Int64(value), n >= 0 else { throw APIError.invalidParameter("since", "must be a change seq (0 or more) or now") }
+                        since = n
+                    }
+                case "limit":
+                    guard let n = Int(value), (1...ListQuery.maxLimit).contains(n) else {
+                        throw APIError.invalidParameter("limit", "must be a whole number from 1 to \(ListQuery.maxLimit)")
+                    }
+                    limit = n
+                case "wait":
+                    guard let n = Int(value), (0...60).contains(n) else { throw APIError.invalidParameter("wait", "must be a whole number of seconds from 0 to 60") }
+                    wait = .seconds(n)
+                case "resource":
+                    for resource in value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
+                        guard ChangeQuery.resources.contains(resource) else {
+                            throw APIError.invalidParameter("resource", "'\(resource)' is not one of \(ChangeQuery.resources.joined(separator: ", "))")
+                        }
+                        if !filter.resources.contains(resource) { filter.resources.append(resource) }
+                    }
+                default:
+                    throw APIError.invalidParameter(name, "is not a parameter of the change feed; it takes since, limit, wait, resource")
+                }
+            }
+        }
+
+        /// Where a stream starts: after Last-Event-ID, else after `since`, else at the tip (only new changes).
+        func streamStart(_ request: HTTPRequest) throws(HTTPError) -> Int64 {
+            if let last = request.headers["Last-Event-ID"] {
+                guard let n = Int64(last.trimmingHTTPWhitespace()), n >= 0 else {
+                    throw HTTPError(status: 400, code: "invalid_parameter", title: "Invalid header",
+                                    detail: "Last-Event-ID must be the seq of a change event")
+                }
+                return n
+            }
+            return sinceGiven ? since : tip
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import HTTPServer
+import SQLite
+
+/// `GET /v1/status`: the one document a wall dashboard polls (API.md §3).
+///
+/// Its ETag is `"status-<last change seq>-<today>"`: the document changes only when something is written or the
+/// date moves ("current" rates and the last/next round depend on the calendar), so a poll with a matching
+/// `If-None-Match` is answered with one indexed `MAX(seq)` and no document built.
+enum StatusView {
+    static func register(context: APIContext, on router: inout Router) {
+        router.add("GET", "/v1/status") { request in
+            _ = try ViewParameters(request, allowed: [])
+            let now = context.clock.nowMilliseconds()
+            let today = CalendarDate(daysSinceEpoch: Int(now / 86_400_000))
+            if let field = request.headers["If-None-Match"] {
+                let tag = entityTag(seq: try context.read { try lastChangeSeq($0) }, today: today)
+                if EntityTag.noneMatchHits(field, current: tag) {
+                    var notModified = HTTPResponse(status: 304)
+                    notModified.headers.add("ETag", tag)
+                    notModified.headers.add("Cache-Control", "private, no-cache")
+                    return notModified
+                }
+            }
+            // One snapshot, so the seq in the ETag and the body describe the same state.
+            let (seq, body) = try context.read { db in
+                try db.transaction(.deferred) { () throws -> (Int64, [UInt8]) in
+                    let seq = try lastChangeSeq(db)
+                    return (seq, try document(db, seq: seq, generatedAt: Timestamp.format(epochMilliseconds: now), today: today))
+                }
+            }
+            var response = HTTPResponse.json(body)
+            response.headers.add("ETag", entityTag(seq: seq, today: today))
+            response.headers.add("Cache-Control", "private, no-cache")
+            return response
+        }
+    }
+
+    /// The newest change-log seq (0 before any write); the whole cost of a 304.
+    static func lastChangeSeq(_ db: SQLite.Connection) throws -> Int64 {
+        if case .integer(let seq)? = try db.scalar("SELECT COALESCE(MAX(seq), 0) FROM change_log") { return seq }
+        return 0
+    }
+
+    static func entityTag(seq: Int64, today: CalendarDate) -> String { "\"status-\(seq)-\(today)\"" }
+
+    static func document(_ db: SQLite.Connection, seq: Int64, generatedAt: String, today: CalendarDate) throws -> [UInt8] {
+        let rates = try TariffRates.totals(db, on: today)
+        let day = SQLValue.text(today.description)
+        var json = JSONWriter(capacity: 4096)
+        json.beginObject()
+        json.member("generated_at", generatedAt)
+        json.member("last_change_seq", seq)
+        json.key("negotiations")
+        json.beginArray()
+        for negotiation in try db.query("SELECT id, slug, title, status, parties FROM negotiations ORDER BY id") {
+            let id = SQLValue.integer(negotiation.int("id") ?? 0)
+            json.beginObject()
+            json.member("id", negotiation.int("id"))
+            for name in ["slug", "title", "status"] { json.member(name, negotiation.text(name)) }
+            let partiesText = negotiation.text("parties") ?? "[]"
+            json.key("parties")
+            json.raw(Array(partiesText.utf8))
+            // A cancelled round neither took place nor is coming, so it is neither the last nor the next one.
+            json.key("last_round")
+            writeRound(try db.queryOne("""
+                SELECT id, title, starts_on, ends_on, status FROM rounds
+                WHERE negotiation_id = ? AND starts_on <= ? AND status <> 'cancelled' ORDER BY starts_on DESC, id DESC LIMIT 1
+                """, [id, day]), into: &json)
+            json.key("next_round")
+            writeRound(try db.queryOne("""
+                SELECT id, title, starts_on, ends_on, status FROM rounds
+                WHERE negotiation_id = ? AND starts_on > ? AND status <> 'cancelled' ORDER BY starts_on, id LIMIT 1
+                """, [id, day]), into: &json)
+            var counts: [String: Int64] = [:]
+            for row in try db.query("SELECT status, count(*) AS n FROM issues WHERE negotiation_id = ? GROUP BY status", [id]) {
+                counts[row.text("status") ?? ""] = row.int("n") ?? 0
+            }
+            json.key("issue_counts")
+            json.beginObject()
+            for status in Issues.statuses { json.member(status, counts[status] ?? 0) }
+            json.endObject()
+            json.key("tariff_rates")
+            json.beginArray()
+            let parties = (try? JSONParser.parse(Array(partiesText.utf8)))?.arrayValue?.compactMap(\.stringValue) ?? []
+            for (i, a) in parties.enumerated() {
+                for b in parties[(i + 1)...] {
+                    for (by, on) in [(a, b), (b, a)] {
+                        json.beginObject()
+                        json.member("imposed_by", by)
+                        json.member("imposed_on", on)
+                        json.key("total_rate_percent")
+                        json.number(RatePercent.jsonNumber(hundredths: rates[by + ">" + on] ?? 0))
+                        json.endObject()
+                    }
+                }
+            }
+            json.endArray()
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+        return json.bytes
+    }
+
+    private static func writeRound(_ row: Row?, into json: inout JSONWriter) {
+        guard let row else { return json.null() }
+        json.beginObject()
+        json.member("id", row.int("id"))
+        for name in ["title", "starts_on", "ends_on", "status"] { json.member(name, row.text(name)) }
+        json.endObject()
+    }
+}

@@ -1,0 +1,129 @@
+import HTTPServer
+import SQLite
+
+/// `GET /v1/negotiations/{id}/timeline`: every dated event of a negotiation, oldest first, paged like every list.
+///
+/// Ties on a date go by kind in the documented order (a round starts before it ends, even on the same day), then by
+/// the id of the record the event comes from. Those three are the keyset, so pages stay exact under inserts.
+/// Tariff events are those of enacted measures only: a proposed or withdrawn measure never took effect.
+/// An `issue_update` refers to its issue (`{"type": "issues", "id": issue id}`), the record a client can fetch
+/// (updates have no `/v1/issue-updates/{id}`); its keyset id is the update's own id, so two notes on one issue
+/// on one day still page apart.
+enum Timeline {
+    /// The kinds, in tie-break order.
+    static let kinds = ["round_started", "round_ended", "issue_update", "tariff_effective", "tariff_ended", "statement"]
+
+    private static let order = [ListQuery.SortKey(name: "date", expression: "e.date", descending: false),
+                                ListQuery.SortKey(name: "kind", expression: "e.kind_rank", descending: false),
+                                ListQuery.SortKey(name: "id", expression: "e.id", descending: false)]
+
+    /// One row per event: date, kind_rank, id (tie-break), ref_type, ref_id, then what the title is made of.
+    private static let events = """
+        SELECT r.starts_on AS date, 0 AS kind_rank, r.id AS id, 'rounds' AS ref_type, r.id AS ref_id,
+               r.title AS label, r.city AS body, NULL AS by_country, NULL AS on_country, NULL AS rate, NULL AS coverage
+        FROM rounds r WHERE r.negotiation_id = ?
+        UNION ALL
+        SELECT r.ends_on, 1, r.id, 'rounds', r.id, r.title, r.city, NULL, NULL, NULL, NULL
+        FROM rounds r WHERE r.negotiation_id = ?
+        UNION ALL
+        SELECT u.occurred_on, 2, u.id, 'issues', i.id, i.title, u.note, NULL, NULL, NULL, NULL
+        FROM issue_updates u JOIN issues i ON i.id = u.issue_id WHERE i.negotiation_id = ?
+        UNION ALL
+        SELECT m.effective_from, 3, m.id, 'tariff-measures', m.id, m.legal_basis, NULL, m.imposed_by, m.imposed_on,
+               m.rate_hundredths, m.coverage
+        FROM tariff_measures m WHERE m.negotiation_id = ? AND m.status = 'enacted'
+        UNION ALL
+        SELECT m.effective_until, 4, m.id, 'tariff-measures', m.id, m.legal_basis, NULL, m.imposed_by, m.imposed_on,
+               m.rate_hundredths, m.coverage
+        FROM tariff_measures m WHERE m.negotiation_id = ? AND m.status = 'enacted' AND m.effective_until IS NOT NULL
+        UNION ALL
+        SELECT s.said_on, 5, s.id, 'statements', s.id, COALESCE(p.name, s.speaker), s.text, NULL, NULL, NULL, NULL
+        FROM statements s LEFT JOIN participants p ON p.id = s.participant_id WHERE s.negotiation_id = ?
+        """
+
+    static func register(context: APIContext, on router: inout Router) {
+        router.add("GET", "/v1/negotiations/{id}/timeline") { request in
+            let negotiationID = try request.id(singular: "negotiation")
+            // The name binds a cursor to this negotiation's timeline: another one's cursor is a 400.
+            let spec = ResourceSpec(
+                name: "negotiations/\(negotiationID)/timeline", singular: "timeline event", table: "", fields: [],
+                filters: [ListFilter(name: "kind", kind: .equals(column: "kind"), values: .enumeration(kinds))],
+                dateRange: (start: "date", end: "date"))
+            let query = try ListQuery.parse(request, spec: spec, signer: context.signer, fixedSort: order)
+            let rows = try context.read { db in
+                guard try db.queryOne("SELECT 1 FROM negotiations WHERE id = ?", [.integer(negotiationID)]) != nil else {
+                    throw APIError.notFound("negotiation", String(negotiationID))
+                }
+                return try page(db, negotiationID: negotiationID, query: query)
+            }
+            let pageRows = rows.prefix(query.limit)
+            let nextKeys: [SQLValue]? = rows.count > query.limit ? pageRows.last.map { last in
+                [last["date"] ?? .null, last["kind_rank"] ?? .null, last["id"] ?? .null]
+            } : nil
+            return ListPage.response(request: request, query: query, nextKeys: nextKeys,
+                                     signer: context.signer) { json in
+                for row in pageRows { write(row, into: &json) }
+            }
+        }
+    }
+
+    /// Up to `limit + 1` events after the cursor's, so the caller knows whether another page follows.
+    private static func page(_ db: SQLite.Connection, negotiationID: Int64, query: ListQuery) throws -> [Row] {
+        var conditions: [String] = []
+        var bindings = Array(repeating: SQLValue.integer(negotiationID), count: 6)
+        for (_, values) in query.filters {
+            conditions.append("e.kind_rank IN (" + Array(repeating: "?", count: values.count).joined(separator: ", ") + ")")
+            bindings += values.map { .integer(Int64(kinds.firstIndex(of: $0) ?? -1)) }
+        }
+        if let from = query.from { conditions.append("e.date >= ?"); bindings.append(.text(from)) }
+        if let to = query.to { conditions.append("e.date <= ?"); bindings.append(.text(to)) }
+        if let after = query.after {
+            let (condition, values) = ResourceStore.keysetCondition(query.sort, after: after)
+            conditions.append(condition)
+            bindings += values
+        }
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try db.query("SELECT * FROM (\(events)) AS e\(whereClause) ORDER BY e.date, e.kind_rank, e.id LIMIT \(query.limit + 1)",
+                            bindings)
+    }
+
+    private static func write(_ row: Row, into json: inout JSONWriter) {
+        let rank = Int(row.int("kind_rank") ?? 0)
+        json.beginObject()
+        json.member("date", row.text("date"))
+        json.member("kind", kinds[rank])
+        json.member("title", title(row, kind: kinds[rank]))
+        json.key("ref")
+        json.beginObject()
+        json.member("type", row.text("ref_type"))
+        json.member("id", row.int("ref_id"))
+        json.endObject()
+        json.endObject()
+    }
+
+    static func title(_ row: Row, kind: String) -> String {
+        let label = row.text("label") ?? ""
+        let place = row.text("body").map { " (\($0))" } ?? ""
+        switch kind {
+        case "round_started": return "Start of \(label)\(place)"
+        case "round_ended": return "End of \(label)\(place)"
+        case "issue_update": return label + ": " + excerpt(row.text("body") ?? "")
+        case "tariff_effective", "tariff_ended":
+            let rate = RatePercent.jsonNumber(hundredths: row.int("rate") ?? 0)
+            let target = (row.text("coverage") == "partial" ? "some goods from " : "") + (row.text("on_country") ?? "")
+            let basis = label.isEmpty ? "" : " (\(label))"
+            let verb = kind == "tariff_effective" ? "takes effect" : "ends"
+            return "\(row.text("by_country") ?? "") tariff of \(rate) % on \(target)\(basis) \(verb)"
+        default: return label + ": " + excerpt(row.text("body") ?? "")
+        }
+    }
+
+    /// At most `limit` characters, cut at a word boundary with an ellipsis, so a title stays one line on a dashboard.
+    static func excerpt(_ text: String, limit: Int = 120) -> String {
+        guard text.count > limit else { return text }
+        let cut = text.prefix(limit - 1)
+        var word = cut.lastIndex(where: { $0.isWhitespace }).map { cut[..<$0] } ?? cut
+        while let last = word.last, last.isWhitespace || ",;:-–—".contains(last) { word = word.dropLast() }
+        return word + "…"
+    }
+}

@@ -1,0 +1,44 @@
+import HTTPServer
+
+/// The query of a view that is not a list: each parameter at most once, unknown ones refused, all as 400s naming
+/// the parameter (API.md §1).
+struct ViewParameters {
+    private var values: [String: String] = [:]
+
+    init(_ request: HTTPRequest, allowed: [String]) throws(HTTPError) {
+        for (name, value) in try request.queryItems() {
+            guard allowed.contains(name) else {
+                let takes = allowed.isEmpty ? "it takes none" : "it takes \(allowed.joined(separator: ", "))"
+                throw APIError.invalidParameter(name, "is not a parameter of this view; \(takes)")
+            }
+            guard values[name] == nil else { throw APIError.invalidParameter(name, "is given more than once") }
+            values[name] = value
+        }
+    }
+
+    /// A required ISO 3166-1 alpha-3 code.
+    func country(_ name: String) throws(HTTPError) -> String {
+        guard let value = values[name] else { throw APIError.invalidParameter(name, "is required (a country code such as USA)") }
+        guard Countries.isKnown(value) else {
+            throw APIError.invalidParameter(name, "'\(value)' is not an ISO 3166-1 alpha-3 country code")
+        }
+        return value
+    }
+
+    /// A date, or `fallback` when the parameter is absent (nil fallback: required).
+    func date(_ name: String, default fallback: CalendarDate?) throws(HTTPError) -> CalendarDate {
+        guard let value = values[name] else {
+            guard let fallback else { throw APIError.invalidParameter(name, "is required (a date written YYYY-MM-DD)") }
+            return fallback
+        }
+        guard let date = CalendarDate(value) else { throw APIError.invalidParameter(name, "must be a real date written YYYY-MM-DD") }
+        return date
+    }
+
+    /// `imposed_by` and `imposed_on`, which must differ.
+    func tariffPair() throws(HTTPError) -> (by: String, on: String) {
+        let by = try country("imposed_by"), on = try country("imposed_on")
+        guard by != on else { throw APIError.invalidParameter("imposed_on", "must differ from imposed_by") }
+        return (by, on)
+    }
+}
