@@ -21,7 +21,8 @@ enum FieldDecoder {
         switch field.kind {
         case .text(let min, let max):
             guard case .string(let s) = value else { return fail("must be a string") }
-            let count = s.count
+            // Code points, as SQLite's length() counts them, so the schema's CHECKs agree with this check.
+            let count = s.unicodeScalars.count
             if count < min { return fail(min == 1 ? "must not be empty" : "must be at least \(min) characters") }
             if count > max { return fail("must be at most \(max) characters") }
             return .value(.text(s))
@@ -63,7 +64,7 @@ enum FieldDecoder {
             guard case .array(let items) = value else { return fail("must be an array of strings") }
             var problems: [Problem] = []
             for (i, item) in items.enumerated() {
-                guard case .string(let s) = item, (1...maxLength).contains(s.count) else {
+                guard case .string(let s) = item, (1...maxLength).contains(s.unicodeScalars.count) else {
                     problems.append(Problem(pointer: "\(pointer)/\(i)", message: "must be a string of 1 to \(maxLength) characters"))
                     continue
                 }
@@ -76,7 +77,7 @@ enum FieldDecoder {
             for (key, text) in members {
                 let memberPointer = "\(pointer)/\(JSONPointer.escape(key))"
                 if !Countries.isKnown(key) { problems.append(Problem(pointer: memberPointer, message: "key " + countryMessage)) }
-                guard case .string(let s) = text, (1...maxLength).contains(s.count) else {
+                guard case .string(let s) = text, (1...maxLength).contains(s.unicodeScalars.count) else {
                     problems.append(Problem(pointer: memberPointer, message: "must be a string of 1 to \(maxLength) characters"))
                     continue
                 }

@@ -37,12 +37,14 @@ enum InputDecoder {
             // RFC 7396: in a merge patch an object is merged member by member (null removes one), so it is
             // applied to the stored object later; here only its shape is checked.
             if mode == .patch, case .countryTextMap = field.kind, case .object(let members) = value {
-                let kept = JSONValue.object(members.filter { !$0.1.isNull })
-                if case .invalid(let found) = FieldDecoder.decode(kept, as: field, pointer: pointer) { problems += found }
-                for (key, member) in members where member.isNull && !Countries.isKnown(key) {
-                    problems.append(.init(pointer: pointer + "/" + JSONPointer.escape(key), message: "key " + FieldDecoder.countryMessage))
+                var found: [HTTPError.FieldError] = []
+                if case .invalid(let shape) = FieldDecoder.decode(.object(members.filter { !$0.1.isNull }), as: field, pointer: pointer) {
+                    found += shape
                 }
-                objectPatches[field.column] = members
+                for (key, member) in members where member.isNull && !Countries.isKnown(key) {
+                    found.append(.init(pointer: pointer + "/" + JSONPointer.escape(key), message: "key " + FieldDecoder.countryMessage))
+                }
+                if found.isEmpty { objectPatches[field.column] = members } else { problems += found }
                 continue
             }
             switch FieldDecoder.decode(value, as: field, pointer: pointer) {

@@ -59,10 +59,9 @@ struct ResourceRoutes: Sendable {
     /// Validates decoded values and inserts them in one transaction.
     func insert(_ values: RecordValues, problems: [HTTPError.FieldError], request: HTTPRequest,
                 recorder: IdempotencyStore.Recorder?) throws -> HTTPResponse {
-        try reportAll(problems, values: values, changed: nil)
         let write = context.writeContext(request)
         return try context.write { db in
-            let row = try insertRecord(db, values, write: write)
+            let row = try insertRecord(db, values, fieldProblems: problems, write: write)
             let response = recordResponse(row, status: 201, today: write.today)
             try recorder?.record(db, response)
             return response
@@ -71,11 +70,9 @@ struct ResourceRoutes: Sendable {
 
     /// Cross-field rules, references, server-assigned columns, then the insert with its change-log row;
     /// inside the caller's transaction. The API and the demo loader both come through here.
-    func insertRecord(_ db: SQLite.Connection, _ values: RecordValues, write: WriteContext) throws -> Row {
-        let crossField = spec.validate(values)
-        guard crossField.isEmpty else { throw APIError.validation(crossField) }
-        let missing = try store.missingReferences(db, values)
-        guard missing.isEmpty else { throw APIError.validation(missing) }
+    func insertRecord(_ db: SQLite.Connection, _ values: RecordValues, fieldProblems: [HTTPError.FieldError] = [],
+                      write: WriteContext) throws -> Row {
+        try RecordValidation.check(db, spec: spec, fieldProblems: fieldProblems, values: values)
         var values = values
         try spec.prepareInsert?(db, &values)
         return try store.insert(db, values, context: write)
@@ -86,25 +83,22 @@ struct ResourceRoutes: Sendable {
         let ifMatch = try precondition(request)
         let members = try RequestBody.object(request, allowMergePatch: true)
         let (decoded, problems, objectPatches) = InputDecoder.decodeWithObjectPatches(members, spec: spec, mode: .patch)
-        try reportAll(problems, values: decoded, changed: Set(decoded.keys))
         let write = context.writeContext(request)
         return try context.write { db in
             guard let row = try store.find(db, id: id) else { throw APIError.notFound(spec.singular, String(id)) }
             try check(ifMatch, against: row, today: write.today)
             let old = ResourceStore.values(of: row, spec: spec)
             var changes = decoded
+            var fieldProblems = problems
             for (column, patch) in objectPatches {
                 guard let field = spec.fields.first(where: { $0.column == column }) else { continue }
                 switch FieldDecoder.decode(InputDecoder.merge(old[column], with: patch), as: field, pointer: "/" + field.name) {
                 case .value(let merged): changes[column] = merged
-                case .invalid(let found): throw APIError.validation(found)
+                case .invalid(let found): fieldProblems += found
                 }
             }
             let new = old.merging(changes) { $1 }
-            let crossField = spec.validate(new)
-            guard crossField.isEmpty else { throw APIError.validation(crossField) }
-            let missing = try store.missingReferences(db, new, only: Set(changes.keys))
-            guard missing.isEmpty else { throw APIError.validation(missing) }
+            try RecordValidation.check(db, spec: spec, fieldProblems: fieldProblems, values: new, referencesIn: Set(changes.keys))
             try spec.checkUpdate?(old, new)
             let updated = try store.update(db, id: id, old: old, new: new, context: write)
             return recordResponse(updated, status: 200, today: write.today)
@@ -127,17 +121,6 @@ struct ResourceRoutes: Sendable {
             try store.delete(db, id: id, old: ResourceStore.values(of: row, spec: spec), context: write)
         }
         return HTTPResponse(status: 204)
-    }
-
-    /// When a body has field problems, adds what the other rules say of the fields that did decode, so one
-    /// 422 lists everything (API.md: all problems of a body at once).
-    func reportAll(_ problems: [HTTPError.FieldError], values: RecordValues, changed: Set<String>?) throws {
-        guard !problems.isEmpty else { return }
-        let reported = Set(problems.map(\.pointer))
-        var all = problems
-        let more = spec.validate(values) + ((try? context.read { try store.missingReferences($0, values, only: changed) }) ?? [])
-        all += more.filter { !reported.contains($0.pointer) }
-        throw APIError.validation(all)
     }
 
     /// The request's If-Match, or 428 when the server requires one.

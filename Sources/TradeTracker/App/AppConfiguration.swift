@@ -20,6 +20,8 @@ public struct AppConfiguration: Sendable {
     public var requireIfMatch = false
     /// The demo data file `--demo` loads.
     public var demoFile = "./demo/us-china-2025.json"
+    /// How often open event streams get a `:` heartbeat comment (tests shorten it).
+    var feedHeartbeat: Duration = .seconds(15)
 
     public init() {}
 }

@@ -51,7 +51,7 @@ public final class TradeTrackerApp: Sendable {
         OperationsRoutes(database: database, openAPIDocument: Array(openAPI), isShuttingDown: { shutdownFlag.isSet })
             .register(on: &router)
         APIRoutes.register(context: context, on: &router)
-        feed = ChangeFeed(pool: database.pool, signal: signal)
+        feed = ChangeFeed(pool: database.pool, signal: signal, heartbeat: configuration.feedHeartbeat)
         ChangesRoutes.register(context: context, feed: feed, on: &router)
         var middleware: [any Middleware] = []
         if configuration.accessLog { middleware.append(AccessLog(logger: logger)) }

@@ -53,10 +53,9 @@ enum Attendance {
             let members = try RequestBody.object(request)
             return try context.idempotency.run(request, context: context) { recorder in
                 let (values, problems) = InputDecoder.decode(members, spec: spec, mode: .create)
-                guard problems.isEmpty else { throw APIError.validation(problems) }
                 let write = context.writeContext(request)
                 return try context.write { db in
-                    let row = try add(db, roundID: roundID, values: values, write: write)
+                    let row = try add(db, roundID: roundID, values: values, fieldProblems: problems, write: write)
                     let body = encode(row)
                     var response = HTTPResponse.json(body, status: 201)
                     response.headers.add("Location", "/v1/rounds/\(roundID)/participants/\(row.int("participant_id") ?? 0)")
@@ -95,12 +94,12 @@ enum Attendance {
     }
 
     /// Records that a participant attended a round (inside the caller's transaction); 409 when already recorded.
-    static func add(_ db: SQLite.Connection, roundID: Int64, values: RecordValues, write: WriteContext) throws -> Row {
+    static func add(_ db: SQLite.Connection, roundID: Int64, values: RecordValues, fieldProblems: [HTTPError.FieldError] = [],
+                    write: WriteContext) throws -> Row {
         guard try db.queryOne("SELECT 1 FROM rounds WHERE id = ?", [.integer(roundID)]) != nil else {
             throw APIError.notFound("round", String(roundID))
         }
-        let missing = try ResourceStore(spec: spec).missingReferences(db, values)
-        guard missing.isEmpty else { throw APIError.validation(missing) }
+        try RecordValidation.check(db, spec: spec, fieldProblems: fieldProblems, values: values)
         let participantID = values["participant_id"] ?? .null
         if try db.queryOne("SELECT 1 FROM round_participants WHERE round_id = ? AND participant_id = ?",
                            [.integer(roundID), participantID]) != nil {

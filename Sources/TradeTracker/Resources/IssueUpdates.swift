@@ -39,10 +39,9 @@ enum IssueUpdates {
             return try context.idempotency.run(request, context: context) { recorder in
                 var (values, problems) = InputDecoder.decode(members, spec: spec, mode: .create)
                 values["issue_id"] = .integer(issueID)
-                guard problems.isEmpty else { throw APIError.validation(problems) }
                 let write = context.writeContext(request)
                 return try context.write { db in
-                    let row = try add(db, issueID: issueID, values: values, write: write)
+                    let row = try add(db, issueID: issueID, values: values, fieldProblems: problems, write: write)
                     var response = updates.recordResponse(row, status: 201, today: write.today)
                     response.headers.set("Location", "/v1/issues/\(issueID)/updates/\(row.int("id") ?? 0)")
                     try recorder?.record(db, response)
@@ -67,12 +66,12 @@ enum IssueUpdates {
     }
 
     /// Inserts a note (references checked) and applies its status to the issue; runs inside the caller's transaction.
-    static func add(_ db: SQLite.Connection, issueID: Int64, values: RecordValues, write: WriteContext) throws -> Row {
+    static func add(_ db: SQLite.Connection, issueID: Int64, values: RecordValues, fieldProblems: [HTTPError.FieldError] = [],
+                    write: WriteContext) throws -> Row {
         let issues = ResourceStore(spec: Issues.spec)
         guard let issue = try issues.find(db, id: issueID) else { throw APIError.notFound("issue", String(issueID)) }
         let store = ResourceStore(spec: spec)
-        let missing = try store.missingReferences(db, values)
-        guard missing.isEmpty else { throw APIError.validation(missing) }
+        try RecordValidation.check(db, spec: spec, fieldProblems: fieldProblems, values: values)
         let row = try store.insert(db, values, context: write)
         if case .text(let status)? = values["status"], issue.text("status") != status {
             let old = ResourceStore.values(of: issue, spec: Issues.spec)

@@ -35,7 +35,7 @@ enum TariffMeasures {
         }],
         validate: { values in
             var problems = DateOrder.check(values, first: "effective_from", then: "effective_until", strictly: true)
-            if let by = values["imposed_by"], by == values["imposed_on"], by != .null {
+            if case .text(let by)? = values["imposed_by"], values["imposed_on"] == .text(by) {
                 problems.append(.init(pointer: "/imposed_on", message: "must differ from imposed_by"))
             }
             return problems
