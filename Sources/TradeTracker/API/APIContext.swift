@@ -26,6 +26,8 @@ struct APIContext: Sendable {
     let logger: Logger
     /// Told the change log's newest seq after every commit (the change feed and /v1/status listen).
     let changes: ChangeSignal
+    /// Encoded records, reused by lists and reads.
+    let records = RecordCache()
 
     func writeContext(_ request: HTTPRequest) -> WriteContext {
         WriteContext(actor: request.attributes[PrincipalKey.self]?.name, requestID: request.requestID,

@@ -1,3 +1,4 @@
+import HTTPServer
 import SQLite
 
 /// Another resource a field points at by id.
@@ -33,6 +34,8 @@ struct Field: Sendable {
     let required: Bool
     let readOnly: Bool
     let defaultValue: SQLValue?
+    /// `"name":` ready to copy into responses.
+    let jsonKey: [UInt8]
 
     init(_ name: String, _ kind: FieldKind, required: Bool = false, readOnly: Bool = false,
          default defaultValue: SQLValue? = nil, column: String? = nil) {
@@ -42,6 +45,7 @@ struct Field: Sendable {
         self.required = required
         self.readOnly = readOnly
         self.defaultValue = defaultValue
+        self.jsonKey = JSONWriter.keyBytes(name)
     }
 
     /// Whether the column holds JSON text that is written to responses as is.

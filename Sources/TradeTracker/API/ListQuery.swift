@@ -100,7 +100,7 @@ struct ListQuery: Sendable {
             case "sort": sortText = value
             case "q":
                 let trimmed = value.trimmingHTTPWhitespace()
-                guard !trimmed.isEmpty, trimmed.count <= 200,
+                guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= 200,
                       !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
                     throw APIError.invalidParameter("q", "must be 1 to 200 characters of search text")
                 }

@@ -23,12 +23,28 @@ struct ResourceRoutes: Sendable {
     /// `identity` names the list for its cursors when it is a sub-list of one owner (`issues/3/updates`).
     func list(_ request: HTTPRequest, extraCondition: (sql: String, values: [SQLValue])? = nil, identity: String? = nil) throws -> HTTPResponse {
         let query = try ListQuery.parse(request, spec: spec, signer: context.signer, identity: identity)
-        let page = try context.read { try store.list($0, query, extraCondition: extraCondition) }
         let today = context.clock.today()
+        // The page is chosen by (id, version) alone; records come from the cache, and only those missing from it
+        // are read whole and encoded, in the same snapshot.
+        let (page, items) = try context.read { db -> ((rows: [Row], nextKeys: [SQLValue]?), [[UInt8]]) in
+            try db.transaction(.deferred) {
+                let page = try store.list(db, query, extraCondition: extraCondition, columns: "t.id, t.version")
+                var items: [[UInt8]?] = page.rows.map { row in
+                    context.records.get(RecordCache.key(spec: spec, id: row.int(0) ?? 0, version: row.int(1) ?? 0, today: today))
+                }
+                let missing = zip(page.rows, items).compactMap { $1 == nil ? $0.int(0) : nil }
+                if !missing.isEmpty {
+                    var encoded: [Int64: [UInt8]] = [:]
+                    for row in try store.find(db, ids: missing) {
+                        encoded[row.int("id") ?? 0] = context.records.json(for: row, spec: spec, today: today)
+                    }
+                    for i in items.indices where items[i] == nil { items[i] = encoded[page.rows[i].int(0) ?? 0] }
+                }
+                return (page, items.compactMap { $0 })
+            }
+        }
         return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
-            guard let first = page.rows.first else { return }
-            let layout = RecordEncoder.Layout(first, spec: spec)
-            for row in page.rows { RecordEncoder.write(row, spec: spec, today: today, into: &json, layout: layout) }
+            for item in items { json.raw(item) }
         }
     }
 
@@ -39,7 +55,7 @@ struct ResourceRoutes: Sendable {
     }
 
     func recordResponse(_ row: Row, status: Int, today: CalendarDate) -> HTTPResponse {
-        let body = RecordEncoder.encode(row, spec: spec, today: today)
+        let body = context.records.json(for: row, spec: spec, today: today)
         var response = HTTPResponse.json(body, status: status)
         response.headers.add("ETag", EntityTag.strong(for: body))
         if status == 201, let id = row.int("id") { response.headers.add("Location", "\(collectionPath)/\(id)") }
@@ -133,7 +149,7 @@ struct ResourceRoutes: Sendable {
     /// 412 unless `ifMatch` names the record's current representation.
     func check(_ ifMatch: String?, against row: Row, today: CalendarDate) throws(HTTPError) {
         guard let ifMatch else { return }
-        let current = EntityTag.strong(for: RecordEncoder.encode(row, spec: spec, today: today))
+        let current = EntityTag.strong(for: context.records.json(for: row, spec: spec, today: today))
         guard EntityTag.matchHits(ifMatch, current: current) else { throw APIError.preconditionFailed() }
     }
 }

@@ -10,10 +10,12 @@ final class ChangeFeed: @unchecked Sendable {
     private final class Waiter {
         let since: Int64
         let filter: ChangeQuery
+        let limit: Int
         let deferred: DeferredResponse
-        init(since: Int64, filter: ChangeQuery, deferred: DeferredResponse) {
+        init(since: Int64, filter: ChangeQuery, limit: Int, deferred: DeferredResponse) {
             self.since = since
             self.filter = filter
+            self.limit = limit
             self.deferred = deferred
         }
     }
@@ -64,24 +66,22 @@ final class ChangeFeed: @unchecked Sendable {
     // MARK: registration
 
     /// Parks a long poll until a matching change after `since` commits, or `wait` passes (then empty).
-    func park(since: Int64, filter: ChangeQuery, wait: Duration, deferred: DeferredResponse) {
-        let waiter = Waiter(since: since, filter: filter, deferred: deferred)
+    func park(since: Int64, filter: ChangeQuery, limit: Int, wait: Duration, deferred: DeferredResponse) {
+        let waiter = Waiter(since: since, filter: filter, limit: limit, deferred: deferred)
         let id = ObjectIdentifier(waiter)
         lock.lock()
         if stopped {
             lock.unlock()
-            deferred.complete(ChangeResponses.page([], lastSeq: max(since, signal.seq)))
+            deferred.complete(ChangeResponses.page([], lastSeq: since))
             return
         }
         waiters[id] = waiter
         lock.unlock()
         let nanos = Int(wait.components.seconds) * 1_000_000_000 + Int(wait.components.attoseconds / 1_000_000_000)
         timers.asyncAfter(deadline: .now() + .nanoseconds(nanos)) { [weak self] in
-            guard let self else { return }
-            self.lock.lock()
-            let expired = self.waiters.removeValue(forKey: id)
-            self.lock.unlock()
-            expired?.deferred.complete(ChangeResponses.page([], lastSeq: max(since, self.signal.seq)))
+            // Answered on the feed thread from the database, so a change that committed but was not yet
+            // delivered is returned rather than skipped by an empty page's last_seq.
+            self?.thread.submit { [weak self] in self?.expire(id) }
         }
         // A change may have committed between the caller's read and now: look once more on the feed thread.
         scheduleDelivery()
@@ -111,6 +111,17 @@ final class ChangeFeed: @unchecked Sendable {
 
     // MARK: delivery (feed thread)
 
+    private func expire(_ id: ObjectIdentifier) {
+        lock.lock()
+        let expired = waiters.removeValue(forKey: id)
+        lock.unlock()
+        guard let waiter = expired else { return }
+        let tip = signal.seq
+        let changes = (try? pool.read { try ChangeRecord.read($0, after: waiter.since, upTo: tip, filter: waiter.filter, limit: waiter.limit) }) ?? []
+        let lastSeq = changes.count == waiter.limit ? changes.last!.seq : max(tip, waiter.since)
+        waiter.deferred.complete(ChangeResponses.page(changes, lastSeq: lastSeq))
+    }
+
     private func scheduleDelivery() {
         lock.lock()
         let schedule = !deliveryScheduled && !stopped
@@ -127,11 +138,14 @@ final class ChangeFeed: @unchecked Sendable {
         lock.unlock()
         let tip = signal.seq
         for (id, waiter) in pendingWaiters where waiter.since < tip {
-            guard let changes = try? read(after: waiter.since, filter: waiter.filter), !changes.isEmpty else { continue }
+            guard let changes = try? pool.read({ try ChangeRecord.read($0, after: waiter.since, upTo: tip, filter: waiter.filter, limit: waiter.limit) }),
+                  !changes.isEmpty else { continue }
             lock.lock()
             let stillWaiting = waiters.removeValue(forKey: id) != nil
             lock.unlock()
-            if stillWaiting { waiter.deferred.complete(ChangeResponses.page(changes, lastSeq: changes.last?.seq ?? tip)) }
+            // The same last_seq rule as an immediate answer: a full page ends at its last change, else at the tip.
+            let lastSeq = changes.count == waiter.limit ? changes.last!.seq : tip
+            if stillWaiting { waiter.deferred.complete(ChangeResponses.page(changes, lastSeq: lastSeq)) }
         }
         for subscriber in streams where subscriber.cursor < tip && !subscriber.stream.isTerminated {
             // Drain in batches so a reconnect far behind the tip neither loads everything nor skips anything.
@@ -168,8 +182,8 @@ final class ChangeFeed: @unchecked Sendable {
         waiters = [:]
         lock.unlock()
         heartbeat.cancel()
-        let tip = signal.seq
-        for waiter in parked { waiter.deferred.complete(ChangeResponses.page([], lastSeq: max(waiter.since, tip))) }
+        // Nothing was read for them, so their position stays where it was: no change can be skipped.
+        for waiter in parked { waiter.deferred.complete(ChangeResponses.page([], lastSeq: waiter.since)) }
         for stream in streams { stream.finish() }
         thread.stop(timeout: .seconds(2))
     }

@@ -14,21 +14,23 @@ enum ChangesRoutes {
             }
             let (changes, lastSeq) = try context.read { db -> ([ChangeRecord], Int64) in
                 let tip = try ChangeSignal.newestSeq(db)
-                if parameters.since > tip {
-                    throw HTTPError(status: 410, code: "gone", title: "Feed position unknown",
-                                    detail: "since=\(parameters.since) is ahead of this server's change log (newest \(tip)); reload and start again with since=now")
-                }
+                if parameters.since > tip { throw aheadOfLog(parameters.since, tip: tip) }
                 let changes = try ChangeRecord.read(db, after: parameters.since, upTo: tip, filter: parameters.filter, limit: parameters.limit)
                 // A full page may have more behind it; otherwise everything up to the tip was looked at.
                 return (changes, changes.count == parameters.limit ? changes.last!.seq : max(tip, parameters.since))
             }
             if changes.isEmpty, let wait = parameters.wait, wait > .zero {
                 let deferred = DeferredResponse()
-                feed.park(since: parameters.since, filter: parameters.filter, wait: wait, deferred: deferred)
+                feed.park(since: parameters.since, filter: parameters.filter, limit: parameters.limit, wait: wait, deferred: deferred)
                 return .deferred(deferred)
             }
             return ChangeResponses.page(changes, lastSeq: lastSeq)
         }
+    }
+
+    static func aheadOfLog(_ position: Int64, tip: Int64) -> HTTPError {
+        HTTPError(status: 410, code: "gone", title: "Feed position unknown",
+                  detail: "\(position) is ahead of this server's change log (newest \(tip)); reload and start again with since=now")
     }
 
     static func wantsEventStream(_ request: HTTPRequest) -> Bool {
@@ -80,15 +82,18 @@ enum ChangesRoutes {
         }
 
         /// Where a stream starts: after Last-Event-ID, else after `since`, else at the tip (only new changes).
+        /// A position ahead of the log (a database restored from an older backup) is a 410: the client reloads.
         func streamStart(_ request: HTTPRequest) throws(HTTPError) -> Int64 {
+            var start = sinceGiven ? since : tip
             if let last = request.headers["Last-Event-ID"] {
                 guard let n = Int64(last.trimmingHTTPWhitespace()), n >= 0 else {
                     throw HTTPError(status: 400, code: "invalid_parameter", title: "Invalid header",
                                     detail: "Last-Event-ID must be the seq of a change event")
                 }
-                return n
+                start = n
             }
-            return sinceGiven ? since : tip
+            if start > tip { throw ChangesRoutes.aheadOfLog(start, tip: tip) }
+            return start
         }
     }
 }

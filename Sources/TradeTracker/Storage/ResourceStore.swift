@@ -10,6 +10,13 @@ struct ResourceStore: Sendable {
         try db.queryOne("SELECT * FROM \(spec.table) WHERE id = ?", [.integer(id)])
     }
 
+    /// Whole rows for `ids` (any order).
+    func find(_ db: SQLite.Connection, ids: [Int64]) throws -> [Row] {
+        guard !ids.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        return try db.query("SELECT * FROM \(spec.table) WHERE id IN (\(placeholders))", ids.map(SQLValue.integer))
+    }
+
     static func values(of row: Row, spec: ResourceSpec) -> RecordValues {
         var values: RecordValues = [:]
         for field in spec.fields { values[field.column] = row[field.column] ?? .null }
@@ -19,8 +26,10 @@ struct ResourceStore: Sendable {
     // MARK: lists
 
     /// One page: up to `limit` rows and, when more follow, the sort keys of the last one.
-    func list(_ db: SQLite.Connection, _ query: ListQuery, extraCondition: (sql: String, values: [SQLValue])? = nil)
-        throws -> (rows: [Row], nextKeys: [SQLValue]?) {
+    /// `columns` is what to select besides the sort keys: `t.*` for whole rows, or `t.id, t.version` when the
+    /// caller has the records' JSON cached.
+    func list(_ db: SQLite.Connection, _ query: ListQuery, extraCondition: (sql: String, values: [SQLValue])? = nil,
+              columns: String = "t.*") throws -> (rows: [Row], nextKeys: [SQLValue]?) {
         var conditions: [String] = []
         var bindings: [SQLValue] = []
         if let extraCondition {
@@ -59,7 +68,7 @@ struct ResourceStore: Sendable {
         let keyColumns = query.sort.enumerated().map { "\($0.element.expression) AS _k\($0.offset)" }.joined(separator: ", ")
         let order = query.sort.map { $0.expression + ($0.descending ? " DESC" : "") }.joined(separator: ", ")
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT t.*, \(keyColumns) FROM \(spec.table) AS t\(whereClause) ORDER BY \(order) LIMIT \(query.limit + 1)"
+        let sql = "SELECT \(columns), \(keyColumns) FROM \(spec.table) AS t\(whereClause) ORDER BY \(order) LIMIT \(query.limit + 1)"
         var rows = try db.query(sql, bindings)
         var nextKeys: [SQLValue]? = nil
         if rows.count > query.limit {
