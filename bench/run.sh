@@ -332,6 +332,32 @@ scenario_rounds() {
     measure_pair rounds "/v1/rounds?limit=50" 64
 }
 
+# Issue 4: a wall of dashboards polling /v1/status with If-None-Match (mostly 304s) while one client
+# writes a change per second; then GET /v1/rounds/1 with and without 500 open SSE streams.
+scenario_dashboard() {
+    local token="bench-writer-token-0123456789" streams=500
+    TRADE_TRACKER_TOKENS="bench:write:$token" start_server --demo --demo-file "$ROOT/demo/us-china-2025.json"
+    local writer_seconds=$((WARMUP + DURATION + 5))
+    start_background timeout $((writer_seconds + 10)) python3 "$ROOT/bench/writer.py" "$SERVER_URL" "$token" "$writer_seconds"
+    log "dashboard: 64 pollers on /v1/status with If-None-Match, one write a second"
+    run_wrk "$SERVER_URL/v1/status" 64 dashboard-status-warmup "$WARMUP" -s "$ROOT/bench/status.lua"
+    run_wrk "$SERVER_URL/v1/status" 64 dashboard-status "$DURATION" -s "$ROOT/bench/status.lua"
+    add_row dashboard "/v1/status (304s)" 64 "$WRK_RPS" "$WRK_P50" "$WRK_P99" - - - - "$(server_hwm)"
+
+    log "dashboard: GET /v1/rounds/1 without streams"
+    run_wrk "$SERVER_URL/v1/rounds/1" 64 dashboard-round-warmup "$WARMUP"
+    run_wrk "$SERVER_URL/v1/rounds/1" 64 dashboard-round-no-streams "$DURATION"
+    add_row dashboard "/v1/rounds/1 0 SSE" 64 "$WRK_RPS" "$WRK_P50" "$WRK_P99" - - - - "$(server_hwm)"
+    log "dashboard: opening $streams SSE streams"
+    local held="$WORK/streams.txt"
+    start_background timeout $((DURATION + 30)) python3 "$ROOT/bench/hold_streams.py" 127.0.0.1 "$SERVER_PORT" "$streams" $((DURATION + 8)) >"$held"
+    sleep 3
+    run_wrk "$SERVER_URL/v1/rounds/1" 64 dashboard-round-with-streams "$DURATION"
+    add_row dashboard "/v1/rounds/1 ${streams} SSE" 64 "$WRK_RPS" "$WRK_P50" "$WRK_P99" - - - - "$(server_hwm)"
+    wait "$LAST_BG_PID" 2>/dev/null || true
+    FOOTER+=("dashboard: SSE holder after the run: $(cat "$held" 2>/dev/null || echo 'no report') (one write a second, each event sent to every stream)")
+}
+
 # ---------------------------------------------------------------- main
 
 cleanup() {

@@ -5,7 +5,7 @@ import SQLite
 ///
 /// Its ETag is `"status-<last change seq>-<today>"`: the document changes only when something is written or the
 /// date moves ("current" rates and the last/next round depend on the calendar), so a poll with a matching
-/// `If-None-Match` is answered with one indexed `MAX(seq)` and no document built.
+/// `If-None-Match` is answered from the in-memory change counter, without touching the database.
 enum StatusView {
     static func register(context: APIContext, on router: inout Router) {
         router.add("GET", "/v1/status") { request in
@@ -13,7 +13,7 @@ enum StatusView {
             let now = context.clock.nowMilliseconds()
             let today = CalendarDate(daysSinceEpoch: Int(now / 86_400_000))
             if let field = request.headers["If-None-Match"] {
-                let tag = entityTag(seq: try context.read { try lastChangeSeq($0) }, today: today)
+                let tag = entityTag(seq: context.changes.seq, today: today)
                 if EntityTag.noneMatchHits(field, current: tag) {
                     var notModified = HTTPResponse(status: 304)
                     notModified.headers.add("ETag", tag)
@@ -24,7 +24,7 @@ enum StatusView {
             // One snapshot, so the seq in the ETag and the body describe the same state.
             let (seq, body) = try context.read { db in
                 try db.transaction(.deferred) { () throws -> (Int64, [UInt8]) in
-                    let seq = try lastChangeSeq(db)
+                    let seq = try ChangeSignal.newestSeq(db)
                     return (seq, try document(db, seq: seq, generatedAt: Timestamp.format(epochMilliseconds: now), today: today))
                 }
             }
@@ -33,12 +33,6 @@ enum StatusView {
             response.headers.add("Cache-Control", "private, no-cache")
             return response
         }
-    }
-
-    /// The newest change-log seq (0 before any write); the whole cost of a 304.
-    static func lastChangeSeq(_ db: SQLite.Connection) throws -> Int64 {
-        if case .integer(let seq)? = try db.scalar("SELECT COALESCE(MAX(seq), 0) FROM change_log") { return seq }
-        return 0
     }
 
     static func entityTag(seq: Int64, today: CalendarDate) -> String { "\"status-\(seq)-\(today)\"" }
