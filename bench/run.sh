@@ -337,7 +337,7 @@ scenario_rounds() {
 scenario_dashboard() {
     local token="bench-writer-token-0123456789" streams=500
     TRADE_TRACKER_TOKENS="bench:write:$token" start_server --demo --demo-file "$ROOT/demo/us-china-2025.json"
-    local writer_seconds=$((WARMUP + DURATION + 5))
+    local writer_seconds=$((3 * (WARMUP + DURATION) + 20))
     start_background timeout $((writer_seconds + 10)) python3 "$ROOT/bench/writer.py" "$SERVER_URL" "$token" "$writer_seconds"
     log "dashboard: 64 pollers on /v1/status with If-None-Match, one write a second"
     run_wrk "$SERVER_URL/v1/status" 64 dashboard-status-warmup "$WARMUP" -s "$ROOT/bench/status.lua"

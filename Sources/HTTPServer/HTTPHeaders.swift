@@ -45,9 +45,14 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     /// Comma-separated list elements of every `name` field, trimmed, empty ones dropped (RFC 9110 §5.6.1).
     public func listValues(_ name: String) -> [String] {
-        values(name).flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingHTTPWhitespace() }
-            .filter { !$0.isEmpty }
+        var elements: [String] = []
+        for value in values(name) {
+            for part in value.utf8.split(separator: UInt8(ascii: ",")) {
+                let element = Substring(part).trimmingHTTPWhitespace()
+                if !element.isEmpty { elements.append(element) }
+            }
+        }
+        return elements
     }
 }
 
@@ -66,9 +71,15 @@ extension StringProtocol {
 
     /// The string without leading and trailing spaces and tabs.
     public func trimmingHTTPWhitespace() -> String {
-        var scalars = Substring(self)
-        while let f = scalars.first, f == " " || f == "\t" { scalars.removeFirst() }
-        while let l = scalars.last, l == " " || l == "\t" { scalars.removeLast() }
-        return String(scalars)
+        let text = Substring(self)
+        let utf8 = text.utf8
+        var start = utf8.startIndex, end = utf8.endIndex
+        while start < end, utf8[start] == 0x20 || utf8[start] == 0x09 { start = utf8.index(after: start) }
+        while end > start {
+            let before = utf8.index(before: end)
+            guard utf8[before] == 0x20 || utf8[before] == 0x09 else { break }
+            end = before
+        }
+        return String(text[start..<end])
     }
 }
