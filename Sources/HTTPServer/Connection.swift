@@ -53,7 +53,7 @@ final class Connection: @unchecked Sendable {
         self.id = id
         self.remoteAddress = remoteAddress
         self.context = context
-        self.queue = DispatchQueue(label: "connection-\(id)")
+        self.queue = DispatchQueue(label: "connection-\(id)", target: context.eventLoops[Int(id % UInt64(context.eventLoops.count))])
         self.parser = RequestParser(limits: context.configuration.limits)
     }
 

@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections = 1024
     /// Threads that run handlers.
     public var workerCount = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    /// Serial queues the connections' socket events run on.
+    public var eventLoopCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// How long shutdown waits for in-flight requests.
     public var shutdownGracePeriod: Duration = .seconds(10)
     /// Headers added to every response, errors included.

@@ -10,6 +10,9 @@ final class ServerContext: Sendable {
     let dateCache = DateHeaderCache()
     let logger: Logger
     let defaultHeaders: [(String, String)]
+    /// Serial queues that connection queues target: socket events of many connections share a few threads
+    /// instead of waking a Dispatch thread per connection.
+    let eventLoops: [DispatchQueue]
     private let shuttingDown = Atomic<Bool>(false)
 
     init(configuration: ServerConfiguration, responder: Responder, logger: Logger) {
@@ -18,6 +21,7 @@ final class ServerContext: Sendable {
         self.logger = logger
         self.defaultHeaders = configuration.defaultHeaders
         self.workers = WorkerPool(threadCount: configuration.workerCount)
+        self.eventLoops = (0..<max(1, configuration.eventLoopCount)).map { DispatchQueue(label: "event-loop-\($0)") }
     }
 
     var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }

@@ -20,8 +20,10 @@ public struct AppConfiguration: Sendable {
     public var requireIfMatch = false
     /// The demo data file `--demo` loads.
     public var demoFile = "./demo/us-china-2025.json"
-    /// How often open event streams get a `:` heartbeat comment (tests shorten it).
-    var feedHeartbeat: Duration = .seconds(15)
+    /// How often open event streams get a `:` heartbeat comment (tests shorten it). Public like every stored
+    /// property here: an internal one changes the layout without changing the interface, and an incremental
+    /// build then keeps a stale copy of the layout in the executable.
+    public var feedHeartbeat: Duration = .seconds(15)
 
     public init() {}
 }
