@@ -5,30 +5,7 @@ import HTTPServer
 
 /// API.md §4, the change feed, end to end over real sockets: pages (`since`, `limit`, `last_seq`, `resource`),
 /// one change per write, long polling, Server-Sent Events with reconnects, heartbeats, many open streams, shutdown.
-final class ChangeFeedTests: XCTestCase {
-    private var testApp: TestApp?
-    private var api: ResourceAPI!
-    private var streams: [EventStreamClient] = []
-    private var pollers: [TestClient] = []
-
-    override func tearDown() {
-        for stream in streams { stream.close() }
-        streams = []
-        for poller in pollers { poller.disconnect() }
-        pollers = []
-        testApp?.stop()
-        testApp = nil
-        api = nil
-    }
-
-    private func start(_ configure: @escaping (inout AppConfiguration) -> Void = { _ in }) throws {
-        let app = try TestApp { configuration in
-            configuration.tokens = Fixtures.tokens
-            configure(&configuration)
-        }
-        testApp = app
-        api = ResourceAPI(app)
-    }
+final class ChangeFeedTests: FeedTestCase {
 
     private var port: Int { testApp!.port }
 

@@ -5,27 +5,7 @@ import HTTPServer
 
 /// Regression tests for change-feed bugs found in review (API.md §4): an expiring long poll skipping a committed
 /// change, a stream starting ahead of the log, and a woken long poll ignoring `limit`.
-final class FeedRegressionTests: XCTestCase {
-    private var testApp: TestApp?
-    private var api: ResourceAPI!
-    private var streams: [EventStreamClient] = []
-    private var pollers: [TestClient] = []
-
-    override func tearDown() {
-        for stream in streams { stream.close() }
-        streams = []
-        for poller in pollers { poller.disconnect() }
-        pollers = []
-        testApp?.stop()
-        testApp = nil
-        api = nil
-    }
-
-    private func start() throws {
-        let app = try Fixtures.app()
-        testApp = app
-        api = ResourceAPI(app)
-    }
+final class FeedRegressionTests: FeedTestCase {
 
     /// A stream resumed from a position ahead of the log (a dashboard reconnecting after the server's database
     /// was restored or replaced) is accepted with 200 and then silently never sees changes up to that position.
