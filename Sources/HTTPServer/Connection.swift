@@ -19,34 +19,34 @@ final class Connection: @unchecked Sendable {
     let id: UInt64
     let remoteAddress: String
     let queue: DispatchQueue
-    private let context: ServerContext
+    let context: ServerContext
 
     // Owned by the current driver (see above).
-    private var parser: RequestParser
-    private var pending: [UInt8] = []
-    private var pendingOffset = 0
-    private var closeAfterWrite = false
-    private var servedRequests = 0
+    var parser: RequestParser
+    var pending: [UInt8] = []
+    var pendingOffset = 0
+    var closeAfterWrite = false
+    var servedRequests = 0
     /// Set while the connection carries a streaming response.
-    private var stream: EventStream?
-    private var streamStarter: (@Sendable (EventStream) -> Void)?
-    private var streamFinishing = false
+    var stream: EventStream?
+    var streamStarter: (@Sendable (EventStream) -> Void)?
+    var streamFinishing = false
     /// A client that does not read its stream gets this much queued before it is cut off.
-    private static let maxStreamBacklog = 1 << 20
+    static let maxStreamBacklog = 1 << 20
 
     // Guarded by `lock`.
-    private let lock = NSLock()
-    private var phase = Phase.reading
-    private var timeoutKind = TimeoutKind.header
-    private var deadline: UInt64 = 0
-    private var readSuspended = false
-    private var writeSuspended = true
-    private var closing = false
+    let lock = NSLock()
+    var phase = Phase.reading
+    var timeoutKind = TimeoutKind.header
+    var deadline: UInt64 = 0
+    var readSuspended = false
+    var writeSuspended = true
+    var closing = false
     /// `close()` came while a worker ran the request: the socket is shut down, and the worker finishes the close.
-    private var closeDeferred = false
-    private var sourcesAlive = 0
-    private var readSource: (any DispatchSourceRead)?
-    private var writeSource: (any DispatchSourceWrite)?
+    var closeDeferred = false
+    var sourcesAlive = 0
+    var readSource: (any DispatchSourceRead)?
+    var writeSource: (any DispatchSourceWrite)?
 
     init(fd: Int32, id: UInt64, remoteAddress: String, context: ServerContext) {
         self.fd = fd
@@ -71,14 +71,14 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Must hold `lock`.
-    private func arm(_ kind: TimeoutKind, _ duration: Duration) {
+    func arm(_ kind: TimeoutKind, _ duration: Duration) {
         timeoutKind = kind
         deadline = monotonicNow() + duration.nanoseconds
     }
 
     // MARK: reading
 
-    private func onReadable() {
+    func onReadable() {
         lock.lock()
         // Lingering and streaming connections only watch for the peer's close; what it sends is dropped.
         let lingering = phase == .lingering || phase == .streaming
@@ -110,7 +110,7 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Parses what is buffered and acts on it. Runs on whoever owns the connection.
-    private func drive() {
+    func drive() {
         while true {
             if stopIfClosing() { return }
             switch parser.next() {
@@ -152,7 +152,7 @@ final class Connection: @unchecked Sendable {
     }
 
     /// The answer to a request that never reached the router (framing errors, timeouts).
-    private static func problem(_ error: HTTPError) -> HTTPResponse {
+    static func problem(_ error: HTTPError) -> HTTPResponse {
         let requestID = RequestID.generate()
         var response = error.problemResponse(instance: "", requestID: requestID)
         response.headers.set("X-Request-ID", requestID)
@@ -160,7 +160,7 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Hands the connection to request processing; false when it was closed meanwhile.
-    private func enterProcessing() -> Bool {
+    func enterProcessing() -> Bool {
         lock.lock()
         defer { lock.unlock() }
         if closing {
@@ -176,7 +176,7 @@ final class Connection: @unchecked Sendable {
         return true
     }
 
-    private func sendInterimContinue() -> Bool {
+    func sendInterimContinue() -> Bool {
         let line = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
         // 25 bytes on a socket with an empty send buffer; a partial write here means the peer is gone or hostile.
         let sent = line.withUnsafeBytes { SystemCalls.send(fd, $0) }
@@ -186,7 +186,7 @@ final class Connection: @unchecked Sendable {
 
     // MARK: processing (on a worker)
 
-    private func process(_ request: HTTPRequest) {
+    func process(_ request: HTTPRequest) {
         var received = request
         received.remoteAddress = remoteAddress
         let request = received
@@ -211,64 +211,6 @@ final class Connection: @unchecked Sendable {
         write(response, version: request.version, keepAlive: keepAlive, headOnly: headOnly)
     }
 
-    // MARK: streaming
-
-    /// Sends a streaming response's head (no length: the body ends when the connection closes), then parks the
-    /// connection without a worker; `starter` gets the stream once the head is out.
-    private func startStream(_ response: HTTPResponse, starter: @escaping @Sendable (EventStream) -> Void) {
-        if stopIfClosing() { return }
-        var head = response
-        head.streamStarter = nil
-        for (name, value) in context.defaultHeaders where !head.headers.contains(name) { head.headers.add(name, value) }
-        pending = head.serialized(version: .http11, keepAlive: false, headOnly: true, date: context.dateCache.current(), streaming: true)
-        pendingOffset = 0
-        closeAfterWrite = false
-        servedRequests += 1
-        stream = EventStream(
-            send: { [weak self] bytes in
-                guard let self else { return }
-                queue.async { self.streamSend(bytes) }
-            },
-            finish: { [weak self] in
-                guard let self else { return }
-                queue.async { self.streamFinish() }
-            })
-        streamStarter = starter
-        flushPending(fromWriteSource: false)
-    }
-
-    /// On the connection's queue: queue bytes of the stream and write what the socket takes.
-    private func streamSend(_ bytes: [UInt8]) {
-        lock.lock()
-        let current = phase, isClosing = closing
-        lock.unlock()
-        guard !isClosing, stream != nil, !streamFinishing else { return }
-        switch current {
-        case .streaming:
-            pending = bytes
-            pendingOffset = 0
-            flushPending(fromWriteSource: false)
-        case .writing:
-            guard pending.count - pendingOffset + bytes.count <= Self.maxStreamBacklog else {
-                close()
-                return
-            }
-            pending.append(contentsOf: bytes)
-        default:
-            // The head is still being written by a worker; try again in a moment.
-            queue.asyncAfter(deadline: .now() + .milliseconds(1)) { [self] in streamSend(bytes) }
-        }
-    }
-
-    private func streamFinish() {
-        guard stream != nil, !streamFinishing else { return }
-        streamFinishing = true
-        lock.lock()
-        let idle = phase == .streaming
-        lock.unlock()
-        if idle { lingerThenClose() }
-    }
-
     // MARK: writing
 
     /// Serialises and sends a response; falls back to a write source only when the socket is full.
@@ -286,7 +228,7 @@ final class Connection: @unchecked Sendable {
         flushPending(fromWriteSource: false)
     }
 
-    private func flushPending(fromWriteSource: Bool) {
+    func flushPending(fromWriteSource: Bool) {
         while pendingOffset < pending.count {
             let result = pending.withUnsafeBytes { raw in
                 SystemCalls.send(fd, UnsafeRawBufferPointer(rebasing: raw[pendingOffset...]))
@@ -315,7 +257,7 @@ final class Connection: @unchecked Sendable {
         responseFinished()
     }
 
-    private func waitForWritable() {
+    func waitForWritable() {
         lock.lock()
         defer { lock.unlock() }
         guard !closing else {
@@ -337,7 +279,7 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    private func responseFinished() {
+    func responseFinished() {
         if let stream, !streamFinishing {
             let starter = streamStarter
             streamStarter = nil
@@ -369,7 +311,7 @@ final class Connection: @unchecked Sendable {
 
     /// Half-closes and reads until the peer closes (bounded), so unread request bytes do not turn our
     /// close into a reset that destroys the response before the client reads it.
-    private func lingerThenClose() {
+    func lingerThenClose() {
         lock.lock()
         defer { lock.unlock() }
         guard !closing else {
@@ -382,112 +324,6 @@ final class Connection: @unchecked Sendable {
         if readSuspended {
             readSuspended = false
             readSource?.resume()
-        }
-    }
-
-    // MARK: timeouts and closing
-
-    /// Called by the sweeper from another thread; schedules the check on the connection's queue when due.
-    func checkTimeout(now: UInt64) {
-        lock.lock()
-        let due = deadline != 0 && now >= deadline && phase != .processing && !closing
-        lock.unlock()
-        if due { queue.async { [self] in self.handleTimeout() } }
-    }
-
-    private func handleTimeout() {
-        lock.lock()
-        guard deadline != 0, monotonicNow() >= deadline, !closing, phase != .processing else {
-            lock.unlock()
-            return
-        }
-        let kind = timeoutKind
-        let answer408 = kind == .header && phase == .reading
-        lock.unlock()
-        if answer408 {
-            guard enterProcessing() else { return }
-            let timeout = HTTPError(status: 408, code: "request_timeout", title: "Request timeout",
-                                    detail: "the request head did not arrive in time", closesConnection: true)
-            write(Self.problem(timeout), version: .http11, keepAlive: false, headOnly: false)
-        } else {
-            close()
-        }
-    }
-
-    /// During shutdown: closes the connection if it waits between requests.
-    func closeIfIdle() {
-        queue.async { [self] in
-            lock.lock()
-            let current = phase, isClosing = closing
-            lock.unlock()
-            guard !isClosing else { return }
-            if current == .streaming || (current == .reading && parser.phase == .idle) { close() }
-        }
-    }
-
-    /// Closes at once; the descriptor is closed when the last source's cancel handler runs. While a worker runs
-    /// the request, the descriptor is the worker's: the socket is only shut down (the peer sees the close) and the
-    /// worker cancels the sources when it next looks, so no write can reach a reused descriptor number.
-    func close() {
-        lock.lock()
-        defer { lock.unlock() }
-        if closing {
-            if phase == .processing { finishDeferredClose() }
-            return
-        }
-        closing = true
-        deadline = 0
-        if phase == .processing {
-            closeDeferred = true
-            shutdown(fd, Int32(SHUT_RDWR))
-            return
-        }
-        phase = .closed
-        cancelSources()
-    }
-
-    /// For the worker: true when the connection was closed meanwhile (and then finishes that close).
-    private func stopIfClosing() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        guard closing else { return false }
-        finishDeferredClose()
-        return true
-    }
-
-    /// Must hold `lock`.
-    private func finishDeferredClose() {
-        guard closeDeferred else { return }
-        closeDeferred = false
-        phase = .closed
-        cancelSources()
-    }
-
-    /// Must hold `lock`.
-    private func cancelSources() {
-        if let source = readSource {
-            source.cancel()
-            if readSuspended { readSuspended = false; source.resume() }
-        }
-        if let source = writeSource {
-            source.cancel()
-            if writeSuspended { writeSuspended = false; source.resume() }
-        }
-    }
-
-    private func sourceCancelled() {
-        lock.lock()
-        sourcesAlive -= 1
-        let last = sourcesAlive == 0
-        if last {
-            readSource = nil
-            writeSource = nil
-        }
-        lock.unlock()
-        if last {
-            Glibc.close(fd)
-            context.registry.remove(self)
-            stream?.terminate()
         }
     }
 }

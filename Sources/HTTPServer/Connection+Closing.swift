@@ -1,0 +1,111 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Timeouts, shutdown and closing: the paths that end a connection, whoever owns it at the moment.
+extension Connection {
+    /// Called by the sweeper from another thread; schedules the check on the connection's queue when due.
+    func checkTimeout(now: UInt64) {
+        lock.lock()
+        let due = deadline != 0 && now >= deadline && phase != .processing && !closing
+        lock.unlock()
+        if due { queue.async { [self] in self.handleTimeout() } }
+    }
+
+    func handleTimeout() {
+        lock.lock()
+        guard deadline != 0, monotonicNow() >= deadline, !closing, phase != .processing else {
+            lock.unlock()
+            return
+        }
+        let kind = timeoutKind
+        let answer408 = kind == .header && phase == .reading
+        lock.unlock()
+        if answer408 {
+            guard enterProcessing() else { return }
+            let timeout = HTTPError(status: 408, code: "request_timeout", title: "Request timeout",
+                                    detail: "the request head did not arrive in time", closesConnection: true)
+            write(Self.problem(timeout), version: .http11, keepAlive: false, headOnly: false)
+        } else {
+            close()
+        }
+    }
+
+    /// During shutdown: closes the connection if it waits between requests.
+    func closeIfIdle() {
+        queue.async { [self] in
+            lock.lock()
+            let current = phase, isClosing = closing
+            lock.unlock()
+            guard !isClosing else { return }
+            if current == .streaming || (current == .reading && parser.phase == .idle) { close() }
+        }
+    }
+
+    /// Closes at once; the descriptor is closed when the last source's cancel handler runs. While a worker runs
+    /// the request, the descriptor is the worker's: the socket is only shut down (the peer sees the close) and the
+    /// worker cancels the sources when it next looks, so no write can reach a reused descriptor number.
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        if closing {
+            if phase == .processing { finishDeferredClose() }
+            return
+        }
+        closing = true
+        deadline = 0
+        if phase == .processing {
+            closeDeferred = true
+            shutdown(fd, Int32(SHUT_RDWR))
+            return
+        }
+        phase = .closed
+        cancelSources()
+    }
+
+    /// For the worker: true when the connection was closed meanwhile (and then finishes that close).
+    func stopIfClosing() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard closing else { return false }
+        finishDeferredClose()
+        return true
+    }
+
+    /// Must hold `lock`.
+    func finishDeferredClose() {
+        guard closeDeferred else { return }
+        closeDeferred = false
+        phase = .closed
+        cancelSources()
+    }
+
+    /// Must hold `lock`.
+    func cancelSources() {
+        if let source = readSource {
+            source.cancel()
+            if readSuspended { readSuspended = false; source.resume() }
+        }
+        if let source = writeSource {
+            source.cancel()
+            if writeSuspended { writeSuspended = false; source.resume() }
+        }
+    }
+
+    func sourceCancelled() {
+        lock.lock()
+        sourcesAlive -= 1
+        let last = sourcesAlive == 0
+        if last {
+            readSource = nil
+            writeSource = nil
+        }
+        lock.unlock()
+        if last {
+            Glibc.close(fd)
+            context.registry.remove(self)
+            stream?.terminate()
+        }
+    }
+}
