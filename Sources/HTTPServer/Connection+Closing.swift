@@ -26,7 +26,7 @@ extension Connection {
             guard enterProcessing() else { return }
             let timeout = HTTPError(status: 408, code: "request_timeout", title: "Request timeout",
                                     detail: "the request head did not arrive in time", closesConnection: true)
-            write(Self.problem(timeout), version: .http11, keepAlive: false, headOnly: false)
+            write(timeout.standaloneResponse(), version: .http11, keepAlive: false, headOnly: false)
         } else {
             close()
         }

@@ -11,7 +11,7 @@ extension Connection {
         if stopIfClosing() { return }
         var head = response
         head.streamStarter = nil
-        for (name, value) in context.defaultHeaders where !head.headers.contains(name) { head.headers.add(name, value) }
+        for (name, value) in context.configuration.defaultHeaders where !head.headers.contains(name) { head.headers.add(name, value) }
         pending = head.serialized(version: .http11, keepAlive: false, headOnly: true, date: context.dateCache.current(), streaming: true)
         pendingOffset = 0
         closeAfterWrite = false

@@ -145,18 +145,10 @@ final class Connection: @unchecked Sendable {
                 return
             case .error(let error):
                 guard enterProcessing() else { return }
-                write(Self.problem(error), version: .http11, keepAlive: false, headOnly: false)
+                write(error.standaloneResponse(), version: .http11, keepAlive: false, headOnly: false)
                 return
             }
         }
-    }
-
-    /// The answer to a request that never reached the router (framing errors, timeouts).
-    static func problem(_ error: HTTPError) -> HTTPResponse {
-        let requestID = RequestID.generate()
-        var response = error.problemResponse(instance: "", requestID: requestID)
-        response.headers.set("X-Request-ID", requestID)
-        return response
     }
 
     /// Hands the connection to request processing; false when it was closed meanwhile.
@@ -217,7 +209,7 @@ final class Connection: @unchecked Sendable {
     func write(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool, headOnly: Bool) {
         if stopIfClosing() { return }
         var response = response
-        for (name, value) in context.defaultHeaders where !response.headers.contains(name) {
+        for (name, value) in context.configuration.defaultHeaders where !response.headers.contains(name) {
             response.headers.add(name, value)
         }
         pending = response.serialized(version: version, keepAlive: keepAlive, headOnly: headOnly,

@@ -35,6 +35,15 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(status) \(code): \(detail ?? title)" }
 
+    /// The answer to a request that never reached the router (framing errors, timeouts, refusals): a fresh
+    /// request id in the body and the `X-Request-ID` header.
+    public func standaloneResponse() -> HTTPResponse {
+        let requestID = RequestID.generate()
+        var response = problemResponse(instance: "", requestID: requestID)
+        response.headers.set("X-Request-ID", requestID)
+        return response
+    }
+
     /// The problem+json response for this error.
     public func problemResponse(instance: String, requestID: String) -> HTTPResponse {
         var json = JSONWriter(capacity: 256)

@@ -70,10 +70,8 @@ enum Listener {
     /// A short 503 and a close for a client past the connection limit (or arriving during shutdown).
     static func refuse(_ fd: Int32, shuttingDown: Bool, context: ServerContext) {
         let detail = shuttingDown ? "the server is shutting down" : "the server has too many open connections; retry shortly"
-        let requestID = RequestID.generate()
-        var response = HTTPError.unavailable(detail, retryAfter: 1).problemResponse(instance: "", requestID: requestID)
-        response.headers.set("X-Request-ID", requestID)
-        for (name, value) in context.defaultHeaders { response.headers.add(name, value) }
+        var response = HTTPError.unavailable(detail, retryAfter: 1).standaloneResponse()
+        for (name, value) in context.configuration.defaultHeaders { response.headers.add(name, value) }
         let bytes = response.serialized(version: .http11, keepAlive: false, headOnly: false, date: context.dateCache.current())
         _ = bytes.withUnsafeBytes { SystemCalls.send(fd, $0) }
         shutdown(fd, Int32(SHUT_WR))

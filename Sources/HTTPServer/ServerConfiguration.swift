@@ -33,7 +33,8 @@ public struct ServerConfiguration: Sendable {
 }
 
 extension Duration {
-    var nanoseconds: UInt64 {
+    /// Whole nanoseconds (negative durations count as zero).
+    public var nanoseconds: UInt64 {
         let (s, atto) = components
         return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000)
     }

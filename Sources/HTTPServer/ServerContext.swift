@@ -9,7 +9,6 @@ final class ServerContext: Sendable {
     let registry = ConnectionRegistry()
     let dateCache = DateHeaderCache()
     let logger: Logger
-    let defaultHeaders: [(String, String)]
     /// Serial queues that connection queues target: socket events of many connections share a few threads
     /// instead of waking a Dispatch thread per connection.
     let eventLoops: [DispatchQueue]
@@ -19,7 +18,6 @@ final class ServerContext: Sendable {
         self.configuration = configuration
         self.responder = responder
         self.logger = logger
-        self.defaultHeaders = configuration.defaultHeaders
         self.workers = WorkerPool(threadCount: configuration.workerCount)
         self.eventLoops = (0..<max(1, configuration.eventLoopCount)).map { DispatchQueue(label: "event-loop-\($0)") }
     }

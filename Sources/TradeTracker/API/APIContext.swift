@@ -55,6 +55,21 @@ struct APIContext: Sendable {
     }
 }
 
+extension APIContext {
+    /// The request's If-Match, or 428 when the server requires one.
+    func ifMatch(_ request: HTTPRequest) throws(HTTPError) -> String? {
+        let ifMatch = request.headers["If-Match"]
+        if ifMatch == nil && requireIfMatch { throw APIError.preconditionRequired() }
+        return ifMatch
+    }
+
+    /// 412 unless `ifMatch` names the representation `body` (nothing to check without If-Match).
+    func check(_ ifMatch: String?, against body: [UInt8]) throws(HTTPError) {
+        guard let ifMatch else { return }
+        guard EntityTag.matchHits(ifMatch, current: EntityTag.strong(for: body)) else { throw APIError.preconditionFailed() }
+    }
+}
+
 /// Maps SQLite failures that slip past validation to problems; internals stay in the log.
 enum StorageErrors {
     static func problem(for error: SQLiteError, logger: Logger) -> HTTPError {

@@ -141,16 +141,13 @@ struct ResourceRoutes: Sendable {
 
     /// The request's If-Match, or 428 when the server requires one.
     func precondition(_ request: HTTPRequest) throws(HTTPError) -> String? {
-        let ifMatch = request.headers["If-Match"]
-        if ifMatch == nil && context.requireIfMatch { throw APIError.preconditionRequired() }
-        return ifMatch
+        try context.ifMatch(request)
     }
 
     /// 412 unless `ifMatch` names the record's current representation.
     func check(_ ifMatch: String?, against row: Row, today: CalendarDate) throws(HTTPError) {
-        guard let ifMatch else { return }
-        let current = EntityTag.strong(for: context.records.json(for: row, spec: spec, today: today))
-        guard EntityTag.matchHits(ifMatch, current: current) else { throw APIError.preconditionFailed() }
+        guard ifMatch != nil else { return }
+        try context.check(ifMatch, against: context.records.json(for: row, spec: spec, today: today))
     }
 }
 

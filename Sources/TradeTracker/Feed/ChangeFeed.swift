@@ -51,7 +51,7 @@ final class ChangeFeed: @unchecked Sendable {
         self.pool = pool
         self.signal = signal
         heartbeat = DispatchSource.makeTimerSource(queue: timers)
-        let nanos = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
+        let nanos = Int(interval.nanoseconds)
         heartbeat.schedule(deadline: .now() + .nanoseconds(nanos), repeating: .nanoseconds(nanos))
         heartbeat.setEventHandler { [weak self] in self?.beat() }
         heartbeat.resume()
@@ -77,8 +77,7 @@ final class ChangeFeed: @unchecked Sendable {
         }
         waiters[id] = waiter
         lock.unlock()
-        let nanos = Int(wait.components.seconds) * 1_000_000_000 + Int(wait.components.attoseconds / 1_000_000_000)
-        timers.asyncAfter(deadline: .now() + .nanoseconds(nanos)) { [weak self] in
+        timers.asyncAfter(deadline: .now() + .nanoseconds(Int(wait.nanoseconds))) { [weak self] in
             // Answered on the feed thread from the database, so a change that committed but was not yet
             // delivered is returned rather than skipped by an empty page's last_seq.
             self?.thread.submit { [weak self] in self?.expire(id) }
@@ -117,7 +116,7 @@ final class ChangeFeed: @unchecked Sendable {
         lock.unlock()
         guard let waiter = expired else { return }
         let tip = signal.seq
-        let changes = (try? pool.read { try ChangeRecord.read($0, after: waiter.since, upTo: tip, filter: waiter.filter, limit: waiter.limit) }) ?? []
+        let changes = (try? read(after: waiter.since, upTo: tip, filter: waiter.filter, limit: waiter.limit)) ?? []
         let lastSeq = changes.count == waiter.limit ? changes.last!.seq : max(tip, waiter.since)
         waiter.deferred.complete(ChangeResponses.page(changes, lastSeq: lastSeq))
     }
@@ -138,7 +137,7 @@ final class ChangeFeed: @unchecked Sendable {
         lock.unlock()
         let tip = signal.seq
         for (id, waiter) in pendingWaiters where waiter.since < tip {
-            guard let changes = try? pool.read({ try ChangeRecord.read($0, after: waiter.since, upTo: tip, filter: waiter.filter, limit: waiter.limit) }),
+            guard let changes = try? read(after: waiter.since, upTo: tip, filter: waiter.filter, limit: waiter.limit),
                   !changes.isEmpty else { continue }
             lock.lock()
             let stillWaiting = waiters.removeValue(forKey: id) != nil
@@ -149,7 +148,7 @@ final class ChangeFeed: @unchecked Sendable {
         }
         for subscriber in streams where subscriber.cursor < tip && !subscriber.stream.isTerminated {
             // Drain in batches so a reconnect far behind the tip neither loads everything nor skips anything.
-            while let batch = try? read(after: subscriber.cursor, filter: subscriber.filter, limit: 500), !batch.isEmpty {
+            while let batch = try? read(after: subscriber.cursor, upTo: nil, filter: subscriber.filter, limit: 500), !batch.isEmpty {
                 var bytes: [UInt8] = []
                 for change in batch { bytes += ChangeResponses.event(change) }
                 subscriber.stream.send(bytes)
@@ -161,8 +160,8 @@ final class ChangeFeed: @unchecked Sendable {
         }
     }
 
-    private func read(after seq: Int64, filter: ChangeQuery, limit: Int = 500) throws -> [ChangeRecord] {
-        try pool.read { try ChangeRecord.read($0, after: seq, upTo: nil, filter: filter, limit: limit) }
+    private func read(after seq: Int64, upTo tip: Int64?, filter: ChangeQuery, limit: Int) throws -> [ChangeRecord] {
+        try pool.read { try ChangeRecord.read($0, after: seq, upTo: tip, filter: filter, limit: limit) }
     }
 
     private func beat() {

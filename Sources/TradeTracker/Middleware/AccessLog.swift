@@ -20,8 +20,7 @@ struct AccessLog: Middleware {
     }
 
     private func record(_ request: HTTPRequest, status: Int, started: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - started
-        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        let micros = (ContinuousClock.now - started).nanoseconds / 1000
         logger.info("\(request.remoteAddress) \(request.method) \(request.path) \(status) \(micros)us request_id=\(request.requestID)")
     }
 }

@@ -67,16 +67,13 @@ enum Attendance {
         }
         router.add("DELETE", "/v1/rounds/{id}/participants/{participant_id}") { request in
             let (roundID, participantID) = (try request.id(singular: "round"), try request.id("participant_id", singular: "participant"))
-            let ifMatch = request.headers["If-Match"]
-            if ifMatch == nil && context.requireIfMatch { throw APIError.preconditionRequired() }
+            let ifMatch = try context.ifMatch(request)
             let write = context.writeContext(request)
             try context.write { db in
                 guard let row = try find(db, roundID: roundID, participantID: participantID) else {
                     throw APIError.notFound("attendance record", "participant \(participantID) at round \(roundID)")
                 }
-                if let ifMatch, !EntityTag.matchHits(ifMatch, current: EntityTag.strong(for: encode(row))) {
-                    throw APIError.preconditionFailed()
-                }
+                try context.check(ifMatch, against: encode(row))
                 try db.run("DELETE FROM round_participants WHERE round_id = ? AND participant_id = ?",
                            [.integer(roundID), .integer(participantID)])
                 try ChangeLog.append(db, resource: changeLogName, recordID: roundID, action: .deleted,
