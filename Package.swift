@@ -14,12 +14,14 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "JSON"),
         .target(name: "HTTPServer"),
-        .target(name: "TradeTracker", dependencies: ["SQLite", "HTTPServer"]),
+        .target(name: "TradeTracker", dependencies: ["SQLite", "HTTPServer", "JSON"]),
         .executableTarget(name: "trade-tracker", dependencies: ["TradeTracker"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "TradeTrackerTests", dependencies: ["TradeTracker", "HTTPServer", "SQLite"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON"]),
+        .testTarget(name: "TradeTrackerTests", dependencies: ["TradeTracker", "HTTPServer", "SQLite", "JSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,9 +24,7 @@ extension Connection {
         lock.unlock()
         if answer408 {
             guard enterProcessing() else { return }
-            let timeout = HTTPError(status: 408, code: "request_timeout", title: "Request timeout",
-                                    detail: "the request head did not arrive in time", closesConnection: true)
-            write(timeout.standaloneResponse(), version: .http11, keepAlive: false, headOnly: false)
+            write(context.responder.standaloneResponse(for: .requestTimeout), version: .http11, keepAlive: false, headOnly: false)
         } else {
             close()
         }
@@ -103,7 +101,7 @@ extension Connection {
         }
         lock.unlock()
         if last {
-            Glibc.close(fd)
+            SystemCalls.close(fd, logger: context.logger)
             context.registry.remove(self)
             stream?.terminate()
         }

@@ -15,7 +15,6 @@ extension Connection {
         pending = head.serialized(version: .http11, keepAlive: false, headOnly: true, date: context.dateCache.current(), streaming: true)
         pendingOffset = 0
         closeAfterWrite = false
-        servedRequests += 1
         stream = EventStream(
             send: { [weak self] bytes in
                 guard let self else { return }

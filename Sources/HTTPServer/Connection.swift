@@ -26,7 +26,6 @@ final class Connection: @unchecked Sendable {
     var pending: [UInt8] = []
     var pendingOffset = 0
     var closeAfterWrite = false
-    var servedRequests = 0
     /// Set while the connection carries a streaming response.
     var stream: EventStream?
     var streamStarter: (@Sendable (EventStream) -> Void)?
@@ -145,7 +144,7 @@ final class Connection: @unchecked Sendable {
                 return
             case .error(let error):
                 guard enterProcessing() else { return }
-                write(error.standaloneResponse(), version: .http11, keepAlive: false, headOnly: false)
+                write(context.responder.standaloneResponse(for: error), version: .http11, keepAlive: false, headOnly: false)
                 return
             }
         }
@@ -216,7 +215,6 @@ final class Connection: @unchecked Sendable {
                                       date: context.dateCache.current())
         pendingOffset = 0
         closeAfterWrite = !keepAlive
-        servedRequests += 1
         flushPending(fromWriteSource: false)
     }
 

@@ -26,11 +26,6 @@ public final class DeferredResponse: @unchecked Sendable {
         return true
     }
 
-    public var isCompleted: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return completed != nil
-    }
-
     /// Called by the connection: `handler` writes the response when it arrives (at once if it already has).
     func attach(_ handler: @escaping @Sendable (HTTPResponse) -> Void) {
         lock.lock()

@@ -3,7 +3,8 @@ public enum EntityTag {
     /// `"<16 hex digits>"`: changes whenever the bytes do. A fast 64-bit multiply-mix hash (no key needed: an
     /// ETag only has to change with the content; SipHash cost showed in list profiles).
     public static func strong(for body: [UInt8]) -> String {
-        "\"" + contentHash(body).paddedHex + "\""
+        let hex = String(contentHash(body), radix: 16)
+        return "\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
     }
 
     static func contentHash(_ body: [UInt8]) -> UInt64 {

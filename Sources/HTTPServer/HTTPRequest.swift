@@ -28,6 +28,8 @@ public struct HTTPRequest: Sendable {
     public var routeTemplate: String?
     /// True when a handler exists for this method and path (false for 404, 405 and automatic OPTIONS).
     public var routeFound = false
+    /// For an `OPTIONS` request the router answered itself: the methods the path allows (CORS preflights).
+    public var allowedMethods: [String] = []
     /// Values that middleware attaches for later stages.
     public var attributes = RequestAttributes()
 
@@ -60,15 +62,14 @@ public struct HTTPRequest: Sendable {
     }
 
     /// Decoded query items in order; throws a 400 on bad percent-encoding.
-    public func queryItems() throws(HTTPError) -> [(name: String, value: String)] {
+    public func queryItems() throws(HTTPFailure) -> [(name: String, value: String)] {
         guard let query, !query.isEmpty else { return [] }
         var items: [(name: String, value: String)] = []
         for part in query.split(separator: "&", omittingEmptySubsequences: true) {
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = PercentDecoding.decode(pieces[0], plusIsSpace: true),
                   let value = PercentDecoding.decode(pieces.count > 1 ? pieces[1] : "", plusIsSpace: true) else {
-                throw HTTPError(status: 400, code: "malformed_query", title: "Malformed query string",
-                                detail: "the query string has an invalid percent-encoding")
+                throw HTTPFailure(status: 400, reason: .malformedQuery, detail: "the query string has an invalid percent-encoding")
             }
             items.append((name: name, value: value))
         }

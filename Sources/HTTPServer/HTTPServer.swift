@@ -38,11 +38,17 @@ public final class HTTPServer: @unchecked Sendable {
     /// Binds, listens and starts accepting. Throws `SystemError` when the address cannot be used.
     public func start() throws {
         signal(SIGPIPE, SIG_IGN)
-        let fd = try Listener.bind(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
-        let port = Listener.localPort(fd)
+        let fd = try Listener.bind(host: configuration.host, port: configuration.port, backlog: configuration.backlog, logger: logger)
+        let port: Int
+        do {
+            port = try Listener.localPort(fd)
+        } catch {
+            SystemCalls.close(fd, logger: logger)
+            throw error
+        }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
         source.setEventHandler { [unowned self] in self.acceptPending(source) }
-        source.setCancelHandler { Glibc.close(fd) }
+        source.setCancelHandler { [logger] in SystemCalls.close(fd, logger: logger) }
         let timer = DispatchSource.makeTimerSource(queue: sweepQueue)
         let tick = min(max(configuration.smallestTimeout.nanoseconds / 4, 10_000_000), 250_000_000)
         timer.schedule(deadline: .now() + .nanoseconds(Int(tick)), repeating: .nanoseconds(Int(tick)))
@@ -62,11 +68,8 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func acceptPending(_ source: any DispatchSourceRead) {
         while true {
-            var storage = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let fd = withUnsafeMutablePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(Int32(source.handle), $0, &length) }
-            }
+            var peer = SocketAddress()
+            let fd = peer.fill { accept(Int32(source.handle), $0, $1) }
             if fd < 0 {
                 let code = errno
                 switch code {
@@ -90,14 +93,21 @@ public final class HTTPServer: @unchecked Sendable {
                     return
                 }
             }
-            SystemCalls.setNonBlockingCloseOnExec(fd)
-            SystemCalls.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            do {
+                try SystemCalls.setNonBlockingCloseOnExec(fd)
+                try SystemCalls.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1, "TCP_NODELAY")
+            } catch {
+                // A blocking socket would stall an event loop; drop this client rather than serve it wrongly.
+                logger.error("cannot prepare an accepted socket: \(error); closing it")
+                SystemCalls.close(fd, logger: logger)
+                continue
+            }
             if context.isShuttingDown || context.registry.count >= configuration.maxConnections {
                 Listener.refuse(fd, shuttingDown: context.isShuttingDown, context: context)
                 continue
             }
             let connection = Connection(fd: fd, id: context.registry.makeID(),
-                                        remoteAddress: SystemCalls.addressText(&storage), context: context)
+                                        remoteAddress: peer.text, context: context)
             context.registry.add(connection)
             connection.start()
         }

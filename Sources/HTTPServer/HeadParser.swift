@@ -1,26 +1,17 @@
 /// Parses a request head (request line and header fields, without the final CRLFCRLF) and checks its framing.
 enum HeadParser {
-    static func headerTooLarge(_ limits: ParserLimits) -> HTTPError {
-        HTTPError(status: 431, code: "header_fields_too_large", title: "Request header fields too large",
-                  detail: "the header block exceeds \(limits.maxHeaderBytes) bytes or \(limits.maxHeaderCount) fields",
-                  closesConnection: true)
-    }
+    private static func bad(_ detail: String) -> HTTPFailure { .malformed(detail) }
 
-    private static func bad(_ detail: String) -> HTTPError {
-        .badRequest(detail, code: "malformed_request", close: true)
-    }
-
-    static func parse(_ bytes: ArraySlice<UInt8>, limits: ParserLimits) -> Result<RequestHead, HTTPError> {
+    static func parse(_ bytes: ArraySlice<UInt8>, limits: ParserLimits) -> Result<RequestHead, HTTPFailure> {
         let lines = splitLines(bytes)
         guard let requestLine = lines.first else { return .failure(bad("empty request")) }
         if requestLine.count > limits.maxRequestLineBytes {
-            return .failure(HTTPError(status: 414, code: "uri_too_long", title: "URI too long",
-                                      detail: "the request line exceeds \(limits.maxRequestLineBytes) bytes", closesConnection: true))
+            return .failure(.uriTooLong(limits))
         }
         let fieldLines = lines.dropFirst()
         let headerBytes = fieldLines.reduce(0) { $0 + $1.count + 2 }
         if headerBytes > limits.maxHeaderBytes || fieldLines.count > limits.maxHeaderCount {
-            return .failure(headerTooLarge(limits))
+            return .failure(.headerFieldsTooLarge(limits))
         }
         let method: String, target: String, version: HTTPVersion
         switch parseRequestLine(requestLine) {
@@ -55,7 +46,7 @@ enum HeadParser {
         return lines
     }
 
-    private static func parseRequestLine(_ line: ArraySlice<UInt8>) -> Result<(String, String, HTTPVersion), HTTPError> {
+    private static func parseRequestLine(_ line: ArraySlice<UInt8>) -> Result<(String, String, HTTPVersion), HTTPFailure> {
         let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
             return .failure(bad("the request line must be METHOD SP target SP HTTP-version"))
@@ -74,8 +65,8 @@ enum HeadParser {
         case (49, 49): version = .http11
         case (49, 48): version = .http10
         default:
-            return .failure(HTTPError(status: 505, code: "http_version_not_supported", title: "HTTP version not supported",
-                                      detail: "this server speaks HTTP/1.0 and HTTP/1.1", closesConnection: true))
+            return .failure(HTTPFailure(status: 505, reason: .httpVersionNotSupported,
+                                        detail: "this server speaks HTTP/1.0 and HTTP/1.1", closesConnection: true))
         }
         let method = String(decoding: parts[0], as: UTF8.self)
         var target = String(decoding: parts[1], as: UTF8.self)
@@ -108,7 +99,7 @@ enum HeadParser {
         return path.first == "?" ? "/" + path : path
     }
 
-    static func parseField(_ line: ArraySlice<UInt8>) -> Result<(String, String), HTTPError> {
+    static func parseField(_ line: ArraySlice<UInt8>) -> Result<(String, String), HTTPFailure> {
         guard let first = line.first else { return .failure(bad("empty header line")) }
         if first == 0x20 || first == 0x09 {
             return .failure(bad("obsolete line folding is not accepted"))
@@ -130,7 +121,7 @@ enum HeadParser {
     }
 
     private static func checkFraming(method: String, target: String, version: HTTPVersion, headers: HTTPHeaders,
-                                     limits: ParserLimits) -> Result<RequestHead, HTTPError> {
+                                     limits: ParserLimits) -> Result<RequestHead, HTTPFailure> {
         let hosts = headers.values("Host")
         if version == .http11 && hosts.isEmpty { return .failure(bad("an HTTP/1.1 request must carry a Host header")) }
         if hosts.count > 1 { return .failure(bad("more than one Host header")) }
@@ -146,8 +137,8 @@ enum HeadParser {
                 return .failure(bad("chunked must be the final transfer coding, once"))
             }
             if codings != ["chunked"] {
-                return .failure(HTTPError(status: 501, code: "unsupported_transfer_encoding", title: "Transfer coding not implemented",
-                                          detail: "only the chunked transfer coding is supported", closesConnection: true))
+                return .failure(HTTPFailure(status: 501, reason: .unsupportedTransferEncoding,
+                                            detail: "only the chunked transfer coding is supported", closesConnection: true))
             }
             framing = .chunked
         } else if !lengths.isEmpty {
@@ -162,8 +153,7 @@ enum HeadParser {
             }
             let length = value ?? 0
             if length > limits.maxBodyBytes {
-                return .failure(HTTPError(status: 413, code: "payload_too_large", title: "Request body too large",
-                                          detail: "the request body exceeds \(limits.maxBodyBytes) bytes", closesConnection: true))
+                return .failure(.payloadTooLarge(limits))
             }
             framing = length > 0 ? .contentLength(length) : .none
         }
@@ -173,8 +163,8 @@ enum HeadParser {
             if expect.equalsIgnoringASCIICase("100-continue") && hosts.count <= 1 {
                 expectsContinue = version == .http11 && framing != .none
             } else {
-                return .failure(HTTPError(status: 417, code: "expectation_failed", title: "Expectation failed",
-                                          detail: "only 'Expect: 100-continue' is supported", closesConnection: true))
+                return .failure(HTTPFailure(status: 417, reason: .expectationFailed,
+                                            detail: "only 'Expect: 100-continue' is supported", closesConnection: true))
             }
         }
         return .success(RequestHead(method: method, target: target, version: version, headers: headers,

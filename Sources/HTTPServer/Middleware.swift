@@ -1,18 +1,18 @@
-/// A small value that wraps the rest of the chain: request id, access log, CORS, rate limit, auth.
+/// A small value that wraps the rest of the chain (access log, CORS, rate limit, auth, conditional GET).
 public protocol Middleware: Sendable {
     func handle(_ request: HTTPRequest, next: Handler) throws -> HTTPResponse
 }
 
-/// Routing, the middleware chain and the single place where errors become problem+json responses.
+/// Routing, the middleware chain, and the hand-over of every error to the application's renderer.
 public struct Responder: Sendable {
     public let router: Router
     public let middleware: [any Middleware]
-    public let logger: Logger
+    public let renderer: any ErrorRenderer
 
-    public init(router: Router, middleware: [any Middleware] = [], logger: Logger = .standard) {
+    public init(router: Router, middleware: [any Middleware] = [], renderer: any ErrorRenderer = PlainTextErrorRenderer()) {
         self.router = router
         self.middleware = middleware
-        self.logger = logger
+        self.renderer = renderer
     }
 
     /// Answers `request`; never throws: this is the edge where every error is rendered.
@@ -24,25 +24,23 @@ public struct Responder: Sendable {
             let endpoint = try resolve(&request)
             response = try run(0, request, endpoint)
         } catch {
-            response = Self.render(error, request: request, logger: logger)
+            response = renderer.response(for: error, request: request, requestID: request.requestID)
         }
         response.headers.set("X-Request-ID", request.requestID)
         return response
     }
 
-    /// Turns any error into its problem response; unknown errors become a 500 that leaks nothing.
-    public static func render(_ error: any Error, request: HTTPRequest, logger: Logger) -> HTTPResponse {
-        let httpError: HTTPError
-        if let e = error as? HTTPError {
-            httpError = e
-        } else {
-            logger.error("request_id=\(request.requestID) unhandled error: \(error)")
-            httpError = .internalError()
-        }
-        return httpError.problemResponse(instance: request.path, requestID: request.requestID)
+    /// The answer to a failure found before a request was complete (framing, timeouts, refusals): rendered with a
+    /// fresh request id, which the `X-Request-ID` header carries too.
+    func standaloneResponse(for failure: HTTPFailure) -> HTTPResponse {
+        let requestID = RequestID.generate()
+        var response = renderer.response(for: failure, request: nil, requestID: requestID)
+        response.headers.set("X-Request-ID", requestID)
+        if failure.closesConnection { response.closesConnection = true }
+        return response
     }
 
-    private func resolve(_ request: inout HTTPRequest) throws(HTTPError) -> Handler {
+    private func resolve(_ request: inout HTTPRequest) throws(HTTPFailure) -> Handler {
         switch try router.match(method: request.method, path: request.path) {
         case .found(let handler, let template, let parameters):
             request.routeTemplate = template
@@ -50,12 +48,13 @@ public struct Responder: Sendable {
             request.routeFound = true
             return handler
         case .notFound:
-            return { _ in throw HTTPError.notFound() }
+            return { _ in throw HTTPFailure.notFound() }
         case .methodNotAllowed(let allowed, let template):
             request.routeTemplate = template
-            return { _ in throw HTTPError.methodNotAllowed(allowed: allowed) }
+            return { _ in throw HTTPFailure.methodNotAllowed(allowed: allowed) }
         case .options(let allowed, let template):
             request.routeTemplate = template
+            request.allowedMethods = allowed
             return { _ in
                 var response = HTTPResponse(status: 204)
                 response.headers.add("Allow", allowed.joined(separator: ", "))

@@ -7,7 +7,7 @@ public enum ParseEvent: Sendable {
     /// A whole request.
     case request(HTTPRequest)
     /// The bytes break HTTP/1.1 or a limit; answer with the error and close.
-    case error(HTTPError)
+    case error(HTTPFailure)
 }
 
 /// A pure, incremental HTTP/1.1 request parser (RFC 9112): bytes in, events out; no I/O and no clocks.
@@ -20,7 +20,7 @@ public struct RequestParser: Sendable {
         case chunkData(RequestHead, remaining: Int)
         case chunkDataEnd(RequestHead)
         case trailers(RequestHead)
-        case failed(HTTPError)
+        case failed(HTTPFailure)
     }
 
     public let limits: ParserLimits
@@ -98,7 +98,7 @@ public struct RequestParser: Sendable {
                 state = .chunkDataEnd(head)
             case .chunkDataEnd(let head):
                 if bufferedByteCount >= 1 && buffer[start] != 13 || bufferedByteCount >= 2 && buffer[start + 1] != 10 {
-                    return fail(.badRequest("chunk data is not followed by CRLF", code: "malformed_chunk", close: true))
+                    return fail(.malformedChunk("chunk data is not followed by CRLF"))
                 }
                 guard bufferedByteCount >= 2 else { return .needMore }
                 start += 2
@@ -109,7 +109,7 @@ public struct RequestParser: Sendable {
         }
     }
 
-    private mutating func fail(_ error: HTTPError) -> ParseEvent {
+    private mutating func fail(_ error: HTTPFailure) -> ParseEvent {
         var error = error
         error.closesConnection = true
         state = .failed(error)
@@ -174,7 +174,7 @@ public struct RequestParser: Sendable {
             let b = buffer[i]
             if b == 10 {
                 guard i > start, buffer[i - 1] == 13 else {
-                    state = .failed(.badRequest("a line ends in a bare LF; HTTP/1.1 lines end in CRLF", code: "malformed_request", close: true))
+                    state = .failed(.malformed("a line ends in a bare LF; HTTP/1.1 lines end in CRLF"))
                     return nil
                 }
                 if requestLineEnd == nil {
@@ -184,7 +184,7 @@ public struct RequestParser: Sendable {
                 }
                 lineStart = i + 1
             } else if i > start && buffer[i - 1] == 13 {
-                state = .failed(.badRequest("a bare CR appears in the request head", code: "malformed_request", close: true))
+                state = .failed(.malformed("a bare CR appears in the request head"))
                 return nil
             }
             i += 1
@@ -192,10 +192,9 @@ public struct RequestParser: Sendable {
         // Stop before a trailing CR so that the LF that completes it is checked together with it.
         scanned = count > start && buffer[count - 1] == 13 ? count - 1 : count
         if requestLineEnd == nil && count - start > limits.maxRequestLineBytes {
-            state = .failed(HTTPError(status: 414, code: "uri_too_long", title: "URI too long",
-                                      detail: "the request line exceeds \(limits.maxRequestLineBytes) bytes", closesConnection: true))
+            state = .failed(.uriTooLong(limits))
         } else if let rl = requestLineEnd, count - (rl + 1) > limits.maxHeaderBytes {
-            state = .failed(HeadParser.headerTooLarge(limits))
+            state = .failed(.headerFieldsTooLarge(limits))
         }
         return nil
     }
@@ -205,26 +204,26 @@ public struct RequestParser: Sendable {
     /// Reads a chunk-size line; nil when the state moved on and parsing continues.
     private mutating func parseChunkSize(_ head: RequestHead) -> ParseEvent? {
         guard let lf = lineEnd(maxLength: 4096) else {
-            if bufferedByteCount > 4096 { return fail(.badRequest("chunk-size line too long", code: "malformed_chunk")) }
+            if bufferedByteCount > 4096 { return fail(.malformedChunk("chunk-size line too long")) }
             return .needMore
         }
-        guard lf > start, buffer[lf - 1] == 13 else { return fail(.badRequest("chunk-size line must end in CRLF", code: "malformed_chunk")) }
+        guard lf > start, buffer[lf - 1] == 13 else { return fail(.malformedChunk("chunk-size line must end in CRLF")) }
         let line = buffer[start..<(lf - 1)]
         var size = 0
         var digits = 0
         var idx = line.startIndex
         while idx < line.endIndex, let v = PercentDecoding.hexValue(line[idx]) {
             digits += 1
-            guard digits <= 15 else { return fail(.badRequest("chunk size too large", code: "malformed_chunk")) }
+            guard digits <= 15 else { return fail(.malformedChunk("chunk size too large")) }
             size = size << 4 | Int(v)
             idx += 1
         }
-        guard digits > 0 else { return fail(.badRequest("invalid chunk size", code: "malformed_chunk")) }
+        guard digits > 0 else { return fail(.malformedChunk("invalid chunk size")) }
         // What follows the size may only be chunk extensions (`;name=value`), after optional whitespace.
         var rest = line[idx...].drop { $0 == 0x20 || $0 == 0x09 }
         if let first = rest.first {
             guard first == UInt8(ascii: ";"), rest.allSatisfy(HTTPGrammar.isFieldValueChar) else {
-                return fail(.badRequest("invalid chunk size", code: "malformed_chunk"))
+                return fail(.malformedChunk("invalid chunk size"))
             }
             rest = rest.dropFirst()
         }
@@ -234,7 +233,7 @@ public struct RequestParser: Sendable {
             return nil
         }
         guard body.count + size <= limits.maxBodyBytes else {
-            return fail(payloadTooLarge())
+            return fail(.payloadTooLarge(limits))
         }
         state = .chunkData(head, remaining: size)
         return nil
@@ -250,10 +249,10 @@ public struct RequestParser: Sendable {
     private mutating func parseTrailers(_ head: RequestHead) -> ParseEvent {
         while true {
             guard let lf = lineEnd(maxLength: limits.maxHeaderBytes + 2) else {
-                if bufferedByteCount > limits.maxHeaderBytes { return fail(HeadParser.headerTooLarge(limits)) }
+                if bufferedByteCount > limits.maxHeaderBytes { return fail(.headerFieldsTooLarge(limits)) }
                 return .needMore
             }
-            guard lf > start, buffer[lf - 1] == 13 else { return fail(.badRequest("trailer line must end in CRLF", code: "malformed_chunk")) }
+            guard lf > start, buffer[lf - 1] == 13 else { return fail(.malformedChunk("trailer line must end in CRLF")) }
             if lf - 1 == start {
                 start = lf + 1
                 return finish(head)
@@ -266,14 +265,9 @@ public struct RequestParser: Sendable {
             case .success(let pair):
                 trailerFields.append(pair)
                 if trailerBytes > limits.maxHeaderBytes || trailerFields.count + head.headers.count > limits.maxHeaderCount {
-                    return fail(HeadParser.headerTooLarge(limits))
+                    return fail(.headerFieldsTooLarge(limits))
                 }
             }
         }
-    }
-
-    private func payloadTooLarge() -> HTTPError {
-        HTTPError(status: 413, code: "payload_too_large", title: "Request body too large",
-                  detail: "the request body exceeds \(limits.maxBodyBytes) bytes", closesConnection: true)
     }
 }

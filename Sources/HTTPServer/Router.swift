@@ -57,7 +57,7 @@ public struct Router: Sendable {
     }
 
     /// Resolves `method` and a percent-encoded `path`; throws 400 for a malformed escape.
-    public func match(method: String, path: String) throws(HTTPError) -> Match {
+    public func match(method: String, path: String) throws(HTTPFailure) -> Match {
         if path == "*" {
             return method == "OPTIONS" ? .options(allowed: ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"], template: "*") : .notFound
         }
@@ -70,7 +70,7 @@ public struct Router: Sendable {
             }
             guard let name = node.parameterName, !raw.isEmpty else { return .notFound }
             guard let decoded = PercentDecoding.decode(raw, plusIsSpace: false) else {
-                throw HTTPError.badRequest("the path holds an invalid percent-encoding", code: "malformed_path")
+                throw HTTPFailure(status: 400, reason: .malformedPath, detail: "the path holds an invalid percent-encoding")
             }
             parameters[name] = decoded
             node = node.parameterChild[0]

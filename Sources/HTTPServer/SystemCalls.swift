@@ -11,7 +11,7 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(call) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
 }
 
-/// Thin wrappers that retry on EINTR and turn -1 into a `SystemError`.
+/// Thin wrappers that retry on EINTR and turn -1 into a `SystemError`; none of them ignores a result.
 enum SystemCalls {
     @inline(__always)
     static func retrying<T: BinaryInteger>(_ name: String, _ body: () -> T) -> Result<T, SystemError> {
@@ -24,16 +24,26 @@ enum SystemCalls {
         }
     }
 
-    static func setNonBlockingCloseOnExec(_ fd: Int32) {
-        let flags = fcntl(fd, F_GETFL)
-        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-        let fdFlags = fcntl(fd, F_GETFD)
-        _ = fcntl(fd, F_SETFD, fdFlags | FD_CLOEXEC)
+    /// `O_NONBLOCK` on the file status flags and `FD_CLOEXEC` on the descriptor flags.
+    static func setNonBlockingCloseOnExec(_ fd: Int32) throws(SystemError) {
+        let flags = try retrying("fcntl(F_GETFL)", { fcntl(fd, F_GETFL) }).get()
+        _ = try retrying("fcntl(F_SETFL)", { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }).get()
+        let fdFlags = try retrying("fcntl(F_GETFD)", { fcntl(fd, F_GETFD) }).get()
+        _ = try retrying("fcntl(F_SETFD)", { fcntl(fd, F_SETFD, fdFlags | FD_CLOEXEC) }).get()
     }
 
-    static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
+    static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32, _ label: String) throws(SystemError) {
         var v = value
-        _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
+        _ = try retrying("setsockopt(\(label))", { setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) }).get()
+    }
+
+    /// Closes `fd`. EINTR is not retried (Linux has released the descriptor already); EBADF means a descriptor
+    /// was closed twice or never owned, which is a bug worth a log line, not silence.
+    static func close(_ fd: Int32, logger: Logger) {
+        guard Glibc.close(fd) != 0 else { return }
+        let code = errno
+        if code == EINTR { return }
+        logger.error("bug: close(\(fd)) failed: \(String(cString: strerror(code))) (errno \(code))")
     }
 
     /// Sends as much as the socket takes; returns the count sent, 0 on EAGAIN, or an error (EPIPE, ECONNRESET …).
@@ -42,41 +52,6 @@ enum SystemCalls {
         case .success(let n): return .success(n)
         case .failure(let e) where e.errno == EAGAIN || e.errno == EWOULDBLOCK: return .success(0)
         case .failure(let e): return .failure(e)
-        }
-    }
-
-    /// The peer's address as text.
-    static func peerName(_ fd: Int32) -> String {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let ok = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
-        }
-        guard ok == 0 else { return "unknown" }
-        return addressText(&storage)
-    }
-
-    static func addressText(_ storage: inout sockaddr_storage) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        switch Int32(storage.ss_family) {
-        case AF_INET:
-            return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
-                    var addr = sin.pointee.sin_addr
-                    _ = inet_ntop(AF_INET, &addr, &buffer, socklen_t(buffer.count))
-                    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                }
-            }
-        case AF_INET6:
-            return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin in
-                    var addr = sin.pointee.sin6_addr
-                    _ = inet_ntop(AF_INET6, &addr, &buffer, socklen_t(buffer.count))
-                    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                }
-            }
-        default:
-            return "unknown"
         }
     }
 }

@@ -4,16 +4,16 @@ import Foundation
 ///
 /// `@unchecked Sendable` is safe because every mutable field (the idle reader list, the
 /// writer's owner, the borrow count, `isClosed`) is read and written only while `condition`
-/// is locked, and a `Connection` is handed to exactly one thread at a time: it is taken out
+/// is locked, and a `SQLiteConnection` is handed to exactly one thread at a time: it is taken out
 /// of the shared state under the lock and put back under the lock when the body returns.
 /// NSCondition rather than `Mutex` because ThreadSanitizer reports false races on `Mutex` on Linux.
 public final class DatabasePool: @unchecked Sendable {
     public let configuration: DatabaseConfiguration
     private let condition = NSCondition()
-    private let writer: Connection
+    private let writer: SQLiteConnection
     private var writerOwner: pthread_t?
-    private var allReaders: [Connection]
-    private var idleReaders: [Connection]
+    private var allReaders: [SQLiteConnection]
+    private var idleReaders: [SQLiteConnection]
     private var borrowedReaders = 0
     private var isClosed = false
 
@@ -25,12 +25,12 @@ public final class DatabasePool: @unchecked Sendable {
         }
         self.configuration = configuration
         let timeout = configuration.busyTimeoutMilliseconds
-        writer = try Connection(path: configuration.path, flags: [.readWrite, .create, .noMutex], busyTimeoutMilliseconds: timeout)
+        writer = try SQLiteConnection(path: configuration.path, flags: [.readWrite, .create, .noMutex], busyTimeoutMilliseconds: timeout)
         do {
             try DatabasePool.configureWriter(writer, configuration)
-            var readers: [Connection] = []
+            var readers: [SQLiteConnection] = []
             for _ in 0..<configuration.readerCount {
-                let reader = try Connection(path: configuration.path, flags: [.readOnly, .noMutex], busyTimeoutMilliseconds: timeout)
+                let reader = try SQLiteConnection(path: configuration.path, flags: [.readOnly, .noMutex], busyTimeoutMilliseconds: timeout)
                 // Belt and braces with the read-only open: also refuses writes to attached or temp databases.
                 try reader.execute("PRAGMA query_only = ON")
                 readers.append(reader)
@@ -43,7 +43,7 @@ public final class DatabasePool: @unchecked Sendable {
         }
     }
 
-    private static func configureWriter(_ writer: Connection, _ configuration: DatabaseConfiguration) throws {
+    private static func configureWriter(_ writer: SQLiteConnection, _ configuration: DatabaseConfiguration) throws {
         // journal_mode answers with the mode actually in force; an in-memory database, for one, stays "memory".
         let mode = try writer.scalar("PRAGMA journal_mode = WAL")
         guard case .text(let name)? = mode, name.lowercased() == "wal" else {
@@ -60,14 +60,14 @@ public final class DatabasePool: @unchecked Sendable {
     /// Borrows an idle reader for the duration of `body`, waiting while all are in use.
     /// Each statement sees the last committed state; wrap several reads in
     /// `db.transaction(.deferred)` to see one consistent snapshot.
-    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
+    public func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         let reader = try borrowReader()
         defer { giveBack(reader) }
         return try body(reader)
     }
 
     /// Exclusive use of the writer inside `BEGIN IMMEDIATE ... COMMIT`; rolls back when `body` throws.
-    public func write<T>(_ body: (Connection) throws -> T) throws -> T {
+    public func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try withWriter { db in
             try db.transaction(.immediate) { try body(db) }
         }
@@ -76,7 +76,7 @@ public final class DatabasePool: @unchecked Sendable {
     /// Exclusive use of the writer with no implicit transaction (migrations, pragmas, group commit).
     /// Calls are serialised; calling it again from inside `body` is a programming error
     /// (it would deadlock), so that is trapped.
-    public func withWriter<T>(_ body: (Connection) throws -> T) throws -> T {
+    public func withWriter<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try acquireWriter()
         defer { releaseWriter() }
         return try body(writer)
@@ -93,6 +93,15 @@ public final class DatabasePool: @unchecked Sendable {
         } catch {
             return false
         }
+    }
+
+    /// How many statements each connection caches (readers first, the writer last), once all are idle.
+    /// For tests that check the caches stay bounded.
+    public func cachedStatementCounts() -> [Int] {
+        condition.lock()
+        defer { condition.unlock() }
+        while !isClosed && (borrowedReaders > 0 || writerOwner != nil) { condition.wait() }
+        return allReaders.map(\.cachedStatementCount) + [writer.cachedStatementCount]
     }
 
     /// Waits for borrowed connections to come back, then closes them all (writer last, so
@@ -113,7 +122,7 @@ public final class DatabasePool: @unchecked Sendable {
         writer.close()
     }
 
-    private func borrowReader() throws -> Connection {
+    private func borrowReader() throws -> SQLiteConnection {
         condition.lock()
         defer { condition.unlock() }
         while !isClosed && idleReaders.isEmpty {
@@ -124,7 +133,7 @@ public final class DatabasePool: @unchecked Sendable {
         return reader
     }
 
-    private func giveBack(_ reader: Connection) {
+    private func giveBack(_ reader: SQLiteConnection) {
         // A body that began a transaction and threw must not leave the reader pinned to an old snapshot.
         if reader.isInTransaction { try? reader.execute("ROLLBACK") }
         condition.lock()
@@ -139,7 +148,7 @@ public final class DatabasePool: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if let owner = writerOwner, pthread_equal(owner, me) != 0 {
-            preconditionFailure("DatabasePool.withWriter/write called re-entrantly on the same thread; use the Connection you were given")
+            preconditionFailure("DatabasePool.withWriter/write called re-entrantly on the same thread; use the SQLiteConnection you were given")
         }
         while !isClosed && writerOwner != nil {
             condition.wait()

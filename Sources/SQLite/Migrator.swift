@@ -54,13 +54,13 @@ public struct Migrator: Sendable {
 
     /// Migrations not yet applied, after checking the applied ones still match their files.
     /// Does not create the bookkeeping table, so it works on a read-only connection.
-    public func pending(_ db: Connection) throws -> [Migration] {
+    public func pending(_ db: SQLiteConnection) throws -> [Migration] {
         let applied = try appliedChecksums(db)
         try verify(applied)
         return migrations.filter { applied[$0.version] == nil }
     }
 
-    public func isUpToDate(_ db: Connection) throws -> Bool {
+    public func isUpToDate(_ db: SQLiteConnection) throws -> Bool {
         try pending(db).isEmpty
     }
 
@@ -72,7 +72,7 @@ public struct Migrator: Sendable {
     /// `PRAGMA foreign_key_check` before COMMIT then rejects a migration that leaves dangling
     /// references. The pragma is a no-op inside a transaction, so call this outside one.
     @discardableResult
-    public func migrate(_ db: Connection) throws -> [Migration] {
+    public func migrate(_ db: SQLiteConnection) throws -> [Migration] {
         try db.execute(Migrator.createTableSQL)
         let pending = try self.pending(db)
         guard !pending.isEmpty else { return [] }
@@ -89,7 +89,7 @@ public struct Migrator: Sendable {
     }
 
     /// False when another process applied the same migration since `pending` was read.
-    private func apply(_ migration: Migration, _ db: Connection) throws -> Bool {
+    private func apply(_ migration: Migration, _ db: SQLiteConnection) throws -> Bool {
         do {
             return try db.transaction(.immediate) {
                 // Re-read under the write lock: another process may have migrated meanwhile.
@@ -113,7 +113,7 @@ public struct Migrator: Sendable {
         }
     }
 
-    private static func checkForeignKeys(_ db: Connection) throws {
+    private static func checkForeignKeys(_ db: SQLiteConnection) throws {
         let violations = try db.query("PRAGMA foreign_key_check")
         guard let first = violations.first else { return }
         let table = first.text("table") ?? "?"
@@ -126,7 +126,7 @@ public struct Migrator: Sendable {
     }
 
     /// Version -> (name, checksum) of what the database says was applied; empty before the first run.
-    private func appliedChecksums(_ db: Connection) throws -> [Int: (name: String, checksum: String)] {
+    private func appliedChecksums(_ db: SQLiteConnection) throws -> [Int: (name: String, checksum: String)] {
         let tableExists = try db.scalar(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") != nil
         guard tableExists else { return [:] }

@@ -1,6 +1,6 @@
 import CSQLite
 
-extension Connection {
+extension SQLiteConnection {
     /// The `SQLITE_OPEN_*` flags for `sqlite3_open_v2`.
     public struct OpenFlags: OptionSet, Sendable {
         public let rawValue: Int32

@@ -1,6 +1,6 @@
 import CSQLite
 
-/// A prepared statement owned by one `Connection`; use it only on that connection's thread.
+/// A prepared statement owned by one `SQLiteConnection`; use it only on that connection's thread.
 public final class Statement {
     private var handle: OpaquePointer?
     /// The SQL text the statement was prepared from.

@@ -54,7 +54,7 @@ final class RouterTests: XCTestCase {
     func testMalformedPercentEncodingIs400() {
         for path in ["/v1/rounds/%zz", "/v1/rounds/%4", "/v1/rounds/%FF"] {
             XCTAssertThrowsError(try makeRouter().match(method: "GET", path: path), path) { error in
-                XCTAssertEqual((error as? HTTPError)?.status, 400)
+                XCTAssertEqual((error as? HTTPFailure)?.status, 400)
             }
         }
     }
@@ -103,7 +103,7 @@ final class RouterTests: XCTestCase {
     }
 
     func testResponderRendersRoutingOutcomes() {
-        let responder = Responder(router: makeRouter(), logger: quietLogger)
+        let responder = Responder(router: makeRouter(), renderer: TestProblemRenderer())
         let notFound = responder.respond(to: HTTPRequest(method: "GET", target: "/nope"))
         XCTAssertEqual(notFound.status, 404)
         XCTAssertEqual(notFound.headers["Content-Type"], "application/problem+json")

@@ -3,7 +3,30 @@ import Foundation
 import Glibc
 #endif
 import XCTest
+import JSON
 @testable import HTTPServer
+
+/// The tests' stand-in for an application's renderer: a small problem+json body carrying what the server handed
+/// over (status, reason, request id, path), so tests can see that each failure reaches the renderer intact.
+struct TestProblemRenderer: ErrorRenderer {
+    func response(for error: any Error, request: HTTPRequest?, requestID: String) -> HTTPResponse {
+        let failure = error as? HTTPFailure
+        let status = failure?.status ?? 500
+        let code = failure?.reason.rawValue ?? "internal_error"
+        var json = JSONWriter()
+        json.beginObject()
+        json.member("type", "/problems/" + code.replacingOccurrences(of: "_", with: "-"))
+        json.member("code", code)
+        json.member("status", status)
+        json.member("instance", request?.path ?? "")
+        json.member("request_id", requestID)
+        json.endObject()
+        var response = HTTPResponse(status: status, headers: failure?.headers ?? HTTPHeaders(), body: json.bytes)
+        response.headers.set("Content-Type", "application/problem+json")
+        response.closesConnection = failure?.closesConnection ?? false
+        return response
+    }
+}
 
 /// A gate handlers can wait at; open by default. NSCondition guards `isOpen`, which makes it Sendable.
 final class Gate: @unchecked Sendable {
@@ -75,7 +98,7 @@ final class TestServer {
         configuration.port = 0
         configuration.workerCount = 2
         configure(&configuration)
-        let responder = Responder(router: makeTestRouter(slowGate: slowGate), logger: quietLogger)
+        let responder = Responder(router: makeTestRouter(slowGate: slowGate), renderer: TestProblemRenderer())
         server = HTTPServer(configuration: configuration, responder: responder, logger: quietLogger)
         try server.start()
     }

@@ -3,11 +3,11 @@ import XCTest
 
 final class ConnectionTests: XCTestCase {
     private var database: TemporaryDatabase!
-    private var db: Connection!
+    private var db: SQLiteConnection!
 
     override func setUpWithError() throws {
         database = try TemporaryDatabase()
-        db = try Connection(path: database.path)
+        db = try SQLiteConnection(path: database.path)
     }
 
     override func tearDown() {
@@ -45,9 +45,8 @@ final class ConnectionTests: XCTestCase {
         XCTAssertEqual(back[0].columns, ["i", "r", "s", "b", "n"])
     }
 
-    func testBindableConveniences() throws {
-        let optional: Int? = nil
-        let values: [SQLValue] = [42.sqlValue, true.sqlValue, "x".sqlValue, optional.sqlValue, 2.5.sqlValue, Int64(7).sqlValue]
+    func testLiteralConveniences() throws {
+        let values: [SQLValue] = [42, true, "x", .null, 2.5, 7]
         let row = try XCTUnwrap(db.queryOne("SELECT ? AS a, ? AS b, ? AS c, ? AS d, ? AS e, ? AS f", values))
         XCTAssertEqual(row.int("a"), 42)
         XCTAssertEqual(row.bool("b"), true)
@@ -217,7 +216,7 @@ final class ConnectionTests: XCTestCase {
 
     func testBusyWhenAnotherConnectionHoldsTheWriteLock() throws {
         try db.execute("CREATE TABLE t (x INTEGER) STRICT")
-        let other = try Connection(path: database.path, busyTimeoutMilliseconds: 100)
+        let other = try SQLiteConnection(path: database.path, busyTimeoutMilliseconds: 100)
         defer { other.close() }
         try db.execute("BEGIN IMMEDIATE")
         let started = Date()
@@ -252,10 +251,10 @@ final class ConnectionTests: XCTestCase {
     }
 
     func testOpenFailureIsReported() {
-        XCTAssertThrowsSQLiteError(try Connection(path: database.directory.appendingPathComponent("missing/x.db").path)) {
+        XCTAssertThrowsSQLiteError(try SQLiteConnection(path: database.directory.appendingPathComponent("missing/x.db").path)) {
             XCTAssertEqual($0.primaryCode, 14) // SQLITE_CANTOPEN
         }
-        XCTAssertThrowsSQLiteError(try Connection(path: database.directory.appendingPathComponent("absent.db").path, flags: [.readOnly]))
+        XCTAssertThrowsSQLiteError(try SQLiteConnection(path: database.directory.appendingPathComponent("absent.db").path, flags: [.readOnly]))
     }
 }
 

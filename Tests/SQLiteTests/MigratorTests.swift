@@ -4,12 +4,12 @@ import XCTest
 
 final class MigratorTests: XCTestCase {
     private var database: TemporaryDatabase!
-    private var db: Connection!
+    private var db: SQLiteConnection!
     private var migrationsDirectory: URL!
 
     override func setUpWithError() throws {
         database = try TemporaryDatabase()
-        db = try Connection(path: database.path)
+        db = try SQLiteConnection(path: database.path)
         try db.execute("PRAGMA foreign_keys = ON")
         migrationsDirectory = database.directory.appendingPathComponent("migrations")
         try FileManager.default.createDirectory(at: migrationsDirectory, withIntermediateDirectories: true)

@@ -1,3 +1,4 @@
+import JSON
 import XCTest
 import Foundation
 import HTTPServer

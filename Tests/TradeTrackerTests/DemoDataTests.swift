@@ -1,3 +1,4 @@
+import JSON
 import XCTest
 import Foundation
 import HTTPServer
@@ -203,7 +204,7 @@ final class DemoDataTests: XCTestCase {
         let tables = ["negotiations", "rounds", "participants", "issues", "issue_updates", "tariff_measures", "statements",
                       "sources", "round_participants", "change_log"]
         func counts(_ app: TradeTrackerApp) throws -> [Int] {
-            let connection = try SQLite.Connection(path: app.configuration.databasePath, flags: [.readOnly])
+            let connection = try SQLiteConnection(path: app.configuration.databasePath, flags: [.readOnly])
             defer { connection.close() }
             return try tables.map { Int(try connection.query("SELECT count(*) AS n FROM \($0)")[0].int("n") ?? -1) }
         }

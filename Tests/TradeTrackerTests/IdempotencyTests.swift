@@ -1,3 +1,4 @@
+import JSON
 import XCTest
 import Foundation
 import HTTPServer
@@ -165,7 +166,7 @@ final class IdempotencyTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let configuration = TestApp.configuration(directory: directory) { $0.tokens = ConventionTokens.standard }
         let app = try TradeTrackerApp(configuration: configuration, logger: Logger(minimumLevel: .error),
-                                      clock: Clock { clock.milliseconds })
+                                      clock: TimeSource { clock.milliseconds })
         try app.start()
         defer { app.shutdown() }
         let client = TestClient(port: app.port)

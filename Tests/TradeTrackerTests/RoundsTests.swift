@@ -1,3 +1,4 @@
+import JSON
 import XCTest
 import HTTPServer
 import SQLite

@@ -1,3 +1,4 @@
+import JSON
 import XCTest
 import HTTPServer
 @testable import TradeTracker

@@ -1,23 +1,23 @@
-import HTTPServer
+import JSON
 import SQLite
 
 /// Turns one JSON value into the column value for a field, or says in words what is wrong with it.
 enum FieldDecoder {
-    typealias Problem = HTTPError.FieldError
+    typealias FieldProblem = Problem.FieldError
 
     /// A field's column value, or every problem found in the JSON value.
     enum Decoded {
         case value(SQLValue)
-        case invalid([Problem])
+        case invalid([FieldProblem])
     }
 
     static func decode(_ value: JSONValue, as field: Field, pointer: String) -> Decoded {
         if case .null = value {
-            if field.required { return .invalid([Problem(pointer: pointer, message: "is required and cannot be null")]) }
-            if field.defaultValue != nil { return .invalid([Problem(pointer: pointer, message: "cannot be null; leave it out to keep the default")]) }
+            if field.required { return .invalid([FieldProblem(pointer: pointer, message: "is required and cannot be null")]) }
+            if field.defaultValue != nil { return .invalid([FieldProblem(pointer: pointer, message: "cannot be null; leave it out to keep the default")]) }
             return .value(.null)
         }
-        func fail(_ message: String) -> Decoded { .invalid([Problem(pointer: pointer, message: message)]) }
+        func fail(_ message: String) -> Decoded { .invalid([FieldProblem(pointer: pointer, message: message)]) }
         switch field.kind {
         case .text(let min, let max):
             guard case .string(let s) = value else { return fail("must be a string") }
@@ -48,41 +48,41 @@ enum FieldDecoder {
             return .value(.text(s))
         case .countryList(let min, let max):
             guard case .array(let items) = value else { return fail("must be an array of country codes") }
-            var problems: [Problem] = []
+            var problems: [FieldProblem] = []
             var seen = Set<String>()
             for (i, item) in items.enumerated() {
                 if case .string(let s) = item, Countries.isKnown(s) {
-                    if !seen.insert(s).inserted { problems.append(Problem(pointer: "\(pointer)/\(i)", message: "repeats \(s)")) }
+                    if !seen.insert(s).inserted { problems.append(FieldProblem(pointer: "\(pointer)/\(i)", message: "repeats \(s)")) }
                 } else {
-                    problems.append(Problem(pointer: "\(pointer)/\(i)", message: countryMessage))
+                    problems.append(FieldProblem(pointer: "\(pointer)/\(i)", message: countryMessage))
                 }
             }
-            if items.count < min { problems.append(Problem(pointer: pointer, message: "must list at least \(min) distinct countries")) }
-            if items.count > max { problems.append(Problem(pointer: pointer, message: "must list at most \(max) countries")) }
+            if items.count < min { problems.append(FieldProblem(pointer: pointer, message: "must list at least \(min) distinct countries")) }
+            if items.count > max { problems.append(FieldProblem(pointer: pointer, message: "must list at most \(max) countries")) }
             return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
         case .stringList(let maxItems, let maxLength):
             guard case .array(let items) = value else { return fail("must be an array of strings") }
-            var problems: [Problem] = []
+            var problems: [FieldProblem] = []
             for (i, item) in items.enumerated() {
                 guard case .string(let s) = item, (1...maxLength).contains(s.unicodeScalars.count) else {
-                    problems.append(Problem(pointer: "\(pointer)/\(i)", message: "must be a string of 1 to \(maxLength) characters"))
+                    problems.append(FieldProblem(pointer: "\(pointer)/\(i)", message: "must be a string of 1 to \(maxLength) characters"))
                     continue
                 }
             }
-            if items.count > maxItems { problems.append(Problem(pointer: pointer, message: "must have at most \(maxItems) items")) }
+            if items.count > maxItems { problems.append(FieldProblem(pointer: pointer, message: "must have at most \(maxItems) items")) }
             return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
         case .countryTextMap(let maxEntries, let maxLength):
             guard case .object(let members) = value else { return fail("must be an object from country code to text") }
-            var problems: [Problem] = []
+            var problems: [FieldProblem] = []
             for (key, text) in members {
                 let memberPointer = "\(pointer)/\(JSONPointer.escape(key))"
-                if !Countries.isKnown(key) { problems.append(Problem(pointer: memberPointer, message: "key " + countryMessage)) }
+                if !Countries.isKnown(key) { problems.append(FieldProblem(pointer: memberPointer, message: "key " + countryMessage)) }
                 guard case .string(let s) = text, (1...maxLength).contains(s.unicodeScalars.count) else {
-                    problems.append(Problem(pointer: memberPointer, message: "must be a string of 1 to \(maxLength) characters"))
+                    problems.append(FieldProblem(pointer: memberPointer, message: "must be a string of 1 to \(maxLength) characters"))
                     continue
                 }
             }
-            if members.count > maxEntries { problems.append(Problem(pointer: pointer, message: "must have at most \(maxEntries) entries")) }
+            if members.count > maxEntries { problems.append(FieldProblem(pointer: pointer, message: "must have at most \(maxEntries) entries")) }
             return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
         case .reference(let reference):
             guard let id = value.intValue, id >= 1 else { return fail("must be the integer id of a \(reference.singular)") }

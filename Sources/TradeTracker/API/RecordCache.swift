@@ -1,5 +1,4 @@
 import Foundation
-import HTTPServer
 import SQLite
 
 /// The JSON of records as last encoded, keyed by resource, id and version (and the day, for records with fields
@@ -35,7 +34,17 @@ final class RecordCache: @unchecked Sendable {
         entries[key] = bytes
     }
 
-    /// The record's JSON from the cache, or encoded from `row` and remembered.
+    /// The record's JSON from the cache, or encoded from `row` without remembering it: for rows read inside a write
+    /// transaction, which may still roll back.
+    func encoded(_ row: Row, spec: ResourceSpec, today: CalendarDate) -> [UInt8] {
+        if let id = row.int("id"), let version = row.int("version"),
+           let cached = get(Self.key(spec: spec, id: id, version: version, today: today)) {
+            return cached
+        }
+        return RecordEncoder.encode(row, spec: spec, today: today)
+    }
+
+    /// The record's JSON from the cache, or encoded from `row` and remembered. Only for committed rows (reads).
     func json(for row: Row, spec: ResourceSpec, today: CalendarDate) -> [UInt8] {
         guard let id = row.int("id"), let version = row.int("version") else {
             return RecordEncoder.encode(row, spec: spec, today: today)

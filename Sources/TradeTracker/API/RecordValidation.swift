@@ -10,7 +10,7 @@ enum RecordValidation {
     /// Throws one 422 with `fieldProblems` plus what cross-field rules and reference checks find in `values`
     /// (the whole record: create values, or the stored record merged with a patch). Reference checks cover the
     /// columns in `referencesIn` (all when nil).
-    static func check(_ db: SQLite.Connection, spec: ResourceSpec, fieldProblems: [HTTPError.FieldError], values: RecordValues,
+    static func check(_ db: SQLiteConnection, spec: ResourceSpec, fieldProblems: [Problem.FieldError], values: RecordValues,
                       referencesIn: Set<String>? = nil) throws {
         let reported = Set(fieldProblems.map { column(of: $0.pointer) })
         var marked = values

@@ -1,9 +1,10 @@
+import JSON
 import HTTPServer
 
 /// The JSON object of a write request, after the media-type and syntax checks API.md §1 asks for.
 enum RequestBody {
     /// Parses the body as a JSON object; 415 for another media type, 400 for anything that is not a JSON object.
-    static func object(_ request: HTTPRequest, allowMergePatch: Bool = false) throws(HTTPError) -> [(String, JSONValue)] {
+    static func object(_ request: HTTPRequest, allowMergePatch: Bool = false) throws(Problem) -> [(String, JSONValue)] {
         let contentType = request.headers["Content-Type"] ?? ""
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingHTTPWhitespace().lowercased() } ?? ""
         let accepted = allowMergePatch ? ["application/json", "application/merge-patch+json"] : ["application/json"]

@@ -16,7 +16,7 @@ public final class TradeTrackerApp: Sendable {
         try self.init(configuration: configuration, logger: logger, clock: .system)
     }
 
-    init(configuration: AppConfiguration, logger: Logger?, clock: Clock) throws {
+    init(configuration: AppConfiguration, logger: Logger?, clock: TimeSource) throws {
         self.configuration = configuration
         let logger = logger ?? Logger(minimumLevel: configuration.logLevel)
         self.logger = logger
@@ -27,13 +27,14 @@ public final class TradeTrackerApp: Sendable {
                                 readers: configuration.databaseReaders, synchronous: configuration.synchronous)
         let tokens = try Self.loadTokens(configuration)
         let signal = ChangeSignal(seq: try database.pool.read { try ChangeSignal.newestSeq($0) })
+        let records = RecordCache()
+        let writes = WriteService(pool: database.pool, records: records, changes: signal, idempotency: IdempotencyStore(), logger: logger)
         let context = APIContext(pool: database.pool, clock: clock, signer: try Self.cursorSigner(database.pool),
-                                 requireIfMatch: configuration.requireIfMatch, idempotency: IdempotencyStore(), logger: logger,
-                                 changes: signal)
+                                 requireIfMatch: configuration.requireIfMatch, logger: logger, changes: signal, records: records,
+                                 writes: writes)
         if configuration.loadDemoData {
             do {
-                if try DemoData.load(file: configuration.demoFile, context: context) {
-                    signal.publish(try database.pool.read { try ChangeSignal.newestSeq($0) })
+                if try DemoData.load(file: configuration.demoFile, writes: writes, clock: clock) {
                     logger.info("loaded the demo data from \(configuration.demoFile)")
                 } else {
                     logger.info("the database already holds data; the demo data was not loaded")
@@ -51,14 +52,14 @@ public final class TradeTrackerApp: Sendable {
         OperationsRoutes(database: database, openAPIDocument: Array(openAPI), isShuttingDown: { shutdownFlag.isSet })
             .register(on: &router)
         APIRoutes.register(context: context, on: &router)
-        feed = ChangeFeed(pool: database.pool, signal: signal, heartbeat: configuration.feedHeartbeat)
+        feed = ChangeFeed(pool: database.pool, signal: signal, logger: logger, heartbeat: configuration.feedHeartbeat)
         ChangesRoutes.register(context: context, feed: feed, on: &router)
         var middleware: [any Middleware] = []
         if configuration.accessLog { middleware.append(AccessLog(logger: logger)) }
         middleware.append(Authentication(tokens: tokens, requireAuthForReads: configuration.requireAuthForReads, pathPrefix: "/v1/"))
         middleware.append(ConditionalGET(pathPrefix: "/v1/"))
         routes = router.routes
-        let responder = Responder(router: router, middleware: middleware, logger: logger)
+        let responder = Responder(router: router, middleware: middleware, renderer: ProblemRenderer(logger: logger))
         server = HTTPServer(configuration: configuration.server, responder: responder, logger: logger)
         shutdownFlag.server = server
     }

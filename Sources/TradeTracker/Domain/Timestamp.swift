@@ -44,18 +44,18 @@ enum Timestamp {
 }
 
 /// The time source for records and "today"; tests substitute a fixed one.
-struct Clock: Sendable {
+struct TimeSource: Sendable {
     let nowMilliseconds: @Sendable () -> Int64
 
-    static let system = Clock {
+    static let system = TimeSource {
         var tv = timeval()
         gettimeofday(&tv, nil)
         return Int64(tv.tv_sec) * 1000 + Int64(tv.tv_usec / 1000)
     }
 
-    static func fixed(_ text: String) -> Clock {
+    static func fixed(_ text: String) -> TimeSource {
         let ms = Timestamp.parse(text)!
-        return Clock { ms }
+        return TimeSource { ms }
     }
 
     func now() -> String { Timestamp.format(epochMilliseconds: nowMilliseconds()) }

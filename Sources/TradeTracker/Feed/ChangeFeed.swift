@@ -36,6 +36,7 @@ final class ChangeFeed: @unchecked Sendable {
 
     private let pool: DatabasePool
     private let signal: ChangeSignal
+    private let logger: Logger
     private let thread = WorkerPool(threadCount: 1, name: "change-feed")
     private let timers = DispatchQueue(label: "change-feed-timers")
     private let heartbeat: any DispatchSourceTimer
@@ -47,9 +48,10 @@ final class ChangeFeed: @unchecked Sendable {
     private var stopped = false
     private var deliveryScheduled = false
 
-    init(pool: DatabasePool, signal: ChangeSignal, heartbeat interval: Duration = heartbeatInterval) {
+    init(pool: DatabasePool, signal: ChangeSignal, logger: Logger, heartbeat interval: Duration = heartbeatInterval) {
         self.pool = pool
         self.signal = signal
+        self.logger = logger
         heartbeat = DispatchSource.makeTimerSource(queue: timers)
         let nanos = Int(interval.nanoseconds)
         heartbeat.schedule(deadline: .now() + .nanoseconds(nanos), repeating: .nanoseconds(nanos))
@@ -116,9 +118,12 @@ final class ChangeFeed: @unchecked Sendable {
         lock.unlock()
         guard let waiter = expired else { return }
         let tip = signal.seq
-        let changes = (try? read(after: waiter.since, upTo: tip, filter: waiter.filter, limit: waiter.limit)) ?? []
-        let lastSeq = changes.count == waiter.limit ? changes.last!.seq : max(tip, waiter.since)
-        waiter.deferred.complete(ChangeResponses.page(changes, lastSeq: lastSeq))
+        // Unreadable now: answer empty at the poll's own position, so nothing can be skipped.
+        guard case let (changes, _)? = read(after: waiter.since, upTo: tip, filter: waiter.filter, limit: waiter.limit) else {
+            waiter.deferred.complete(ChangeResponses.page([], lastSeq: waiter.since))
+            return
+        }
+        waiter.deferred.complete(ChangeResponses.page(changes, lastSeq: ChangeRecord.lastSeq(changes, limit: waiter.limit, tip: tip, since: waiter.since)))
     }
 
     private func scheduleDelivery() {
@@ -136,32 +141,50 @@ final class ChangeFeed: @unchecked Sendable {
         let streams = Array(subscribers.values)
         lock.unlock()
         let tip = signal.seq
+        var failed = false
         for (id, waiter) in pendingWaiters where waiter.since < tip {
-            guard let changes = try? read(after: waiter.since, upTo: tip, filter: waiter.filter, limit: waiter.limit),
-                  !changes.isEmpty else { continue }
+            guard case let (changes, _)? = read(after: waiter.since, upTo: tip, filter: waiter.filter, limit: waiter.limit) else {
+                failed = true
+                continue
+            }
+            guard !changes.isEmpty else { continue }
             lock.lock()
             let stillWaiting = waiters.removeValue(forKey: id) != nil
             lock.unlock()
-            // The same last_seq rule as an immediate answer: a full page ends at its last change, else at the tip.
-            let lastSeq = changes.count == waiter.limit ? changes.last!.seq : tip
+            // The same last_seq rule as an immediate answer.
+            let lastSeq = ChangeRecord.lastSeq(changes, limit: waiter.limit, tip: tip, since: waiter.since)
             if stillWaiting { waiter.deferred.complete(ChangeResponses.page(changes, lastSeq: lastSeq)) }
         }
         for subscriber in streams where subscriber.cursor < tip && !subscriber.stream.isTerminated {
             // Drain in batches so a reconnect far behind the tip neither loads everything nor skips anything.
-            while let batch = try? read(after: subscriber.cursor, upTo: nil, filter: subscriber.filter, limit: 500), !batch.isEmpty {
-                var bytes: [UInt8] = []
-                for change in batch { bytes += ChangeResponses.event(change) }
-                subscriber.stream.send(bytes)
-                subscriber.cursor = batch.last!.seq
-                if batch.count < 500 { break }
+            var complete = false
+            while case let (batch, more)? = read(after: subscriber.cursor, upTo: tip, filter: subscriber.filter, limit: 500) {
+                if !batch.isEmpty {
+                    var bytes: [UInt8] = []
+                    for change in batch { bytes += ChangeResponses.event(change) }
+                    subscriber.stream.send(bytes)
+                    subscriber.cursor = batch.last!.seq
+                }
+                if !more { complete = true; break }
             }
-            // Changes of other resources still move the cursor on, so they are not read again.
-            if subscriber.cursor < tip { subscriber.cursor = tip }
+            // Changes of other resources still move the cursor on, so they are not read again; after a failed read
+            // the cursor stays, and the retry below picks up from it.
+            if complete { subscriber.cursor = tip } else { failed = true }
+        }
+        if failed {
+            // Recover without waiting for the next commit: look again in a second.
+            timers.asyncAfter(deadline: .now() + .seconds(1)) { [weak self] in self?.scheduleDelivery() }
         }
     }
 
-    private func read(after seq: Int64, upTo tip: Int64?, filter: ChangeQuery, limit: Int) throws -> [ChangeRecord] {
-        try pool.read { try ChangeRecord.read($0, after: seq, upTo: tip, filter: filter, limit: limit) }
+    /// A feed read; a database error is logged and answered with nil, and the caller retries later.
+    private func read(after seq: Int64, upTo tip: Int64?, filter: ChangeQuery, limit: Int) -> (changes: [ChangeRecord], more: Bool)? {
+        do {
+            return try pool.read { try ChangeRecord.read($0, after: seq, upTo: tip, filter: filter, limit: limit) }
+        } catch {
+            logger.error("change feed: reading the change log failed: \(error); retrying")
+            return nil
+        }
     }
 
     private func beat() {

@@ -1,10 +1,9 @@
+import JSON
 import HTTPServer
 import SQLite
 
 /// Which changes a feed reader wants.
 struct ChangeQuery: Sendable {
-    static let resources = ["negotiations", "rounds", "participants", "issues", "tariff-measures", "statements", "sources",
-                            "round-participants", "issue-updates"]
     /// Empty means every resource.
     var resources: [String] = []
 }
@@ -19,22 +18,25 @@ struct ChangeRecord: Sendable {
     let actor: String?
     let requestID: String?
 
-    static func read(_ db: SQLite.Connection, after seq: Int64, upTo tip: Int64?, filter: ChangeQuery, limit: Int) throws -> [ChangeRecord] {
-        var sql = "SELECT seq, at, resource, record_id, action, actor, request_id FROM change_log WHERE seq > ?"
-        var bindings: [SQLValue] = [.integer(seq)]
-        if let tip {
-            sql += " AND seq <= ?"
-            bindings.append(.integer(tip))
-        }
-        if !filter.resources.isEmpty {
-            sql += " AND resource IN (" + Array(repeating: "?", count: filter.resources.count).joined(separator: ", ") + ")"
-            bindings += filter.resources.map(SQLValue.text)
-        }
-        sql += " ORDER BY seq LIMIT \(limit)"
-        return try db.query(sql, bindings).map { row in
+    /// Changes after `seq` (up to `tip` when given), oldest first, at most `limit`; `more` when others follow.
+    static func read(_ db: SQLiteConnection, after seq: Int64, upTo tip: Int64?, filter: ChangeQuery,
+                     limit: Int) throws -> (changes: [ChangeRecord], more: Bool) {
+        var keyset = KeysetQuery(columns: "seq, at, resource, record_id, action, actor, request_id", from: "change_log",
+                                 sort: [SortKey("seq", "seq")], after: [.integer(seq)], limit: limit)
+        if let tip { keyset.require("seq <= ?", [.integer(tip)]) }
+        if !filter.resources.isEmpty { keyset.require("resource IN \(SQLList.placeholder)", [SQLList.values(filter.resources, asIntegers: false)]) }
+        let page = try keyset.fetch(db)
+        let changes = page.rows.map { row in
             ChangeRecord(seq: row.int(0) ?? 0, at: row.text(1) ?? "", resource: row.text(2) ?? "", id: row.int(3) ?? 0,
                          action: row.text(4) ?? "", actor: row.text(5), requestID: row.text(6))
         }
+        return (changes, page.nextKeys != nil)
+    }
+
+    /// A page's `last_seq`: a full page ends at its last change (more may follow); a shorter one looked at
+    /// everything up to the tip.
+    static func lastSeq(_ changes: [ChangeRecord], limit: Int, tip: Int64, since: Int64) -> Int64 {
+        changes.count == limit ? changes.last!.seq : max(tip, since)
     }
 
     func write(into json: inout JSONWriter) {

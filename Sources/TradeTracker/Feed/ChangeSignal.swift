@@ -13,7 +13,7 @@ final class ChangeSignal: @unchecked Sendable {
         newest = Atomic(seq)
     }
 
-    static func newestSeq(_ db: SQLite.Connection) throws -> Int64 {
+    static func newestSeq(_ db: SQLiteConnection) throws -> Int64 {
         if case .integer(let seq)? = try db.scalar("SELECT COALESCE(MAX(seq), 0) FROM change_log") { return seq }
         return 0
     }

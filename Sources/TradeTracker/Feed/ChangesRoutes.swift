@@ -14,10 +14,10 @@ enum ChangesRoutes {
             }
             let (changes, lastSeq) = try context.read { db -> ([ChangeRecord], Int64) in
                 let tip = try ChangeSignal.newestSeq(db)
-                if parameters.since > tip { throw aheadOfLog(parameters.since, tip: tip) }
-                let changes = try ChangeRecord.read(db, after: parameters.since, upTo: tip, filter: parameters.filter, limit: parameters.limit)
-                // A full page may have more behind it; otherwise everything up to the tip was looked at.
-                return (changes, changes.count == parameters.limit ? changes.last!.seq : max(tip, parameters.since))
+                if parameters.since > tip { throw APIError.feedPositionAhead(parameters.since, tip: tip) }
+                let (changes, _) = try ChangeRecord.read(db, after: parameters.since, upTo: tip, filter: parameters.filter,
+                                                            limit: parameters.limit)
+                return (changes, ChangeRecord.lastSeq(changes, limit: parameters.limit, tip: tip, since: parameters.since))
             }
             if changes.isEmpty, let wait = parameters.wait, wait > .zero {
                 let deferred = DeferredResponse()
@@ -26,11 +26,6 @@ enum ChangesRoutes {
             }
             return ChangeResponses.page(changes, lastSeq: lastSeq)
         }
-    }
-
-    static func aheadOfLog(_ position: Int64, tip: Int64) -> HTTPError {
-        HTTPError(status: 410, code: "gone", title: "Feed position unknown",
-                  detail: "\(position) is ahead of this server's change log (newest \(tip)); reload and start again with since=now")
     }
 
     static func wantsEventStream(_ request: HTTPRequest) -> Bool {
@@ -46,10 +41,10 @@ enum ChangesRoutes {
         var wait: Duration?
         var filter = ChangeQuery()
 
-        init(_ request: HTTPRequest, tip: Int64) throws(HTTPError) {
+        init(_ request: HTTPRequest, tip: Int64) throws(Problem) {
             self.tip = tip
             var seen = Set<String>()
-            for (name, value) in try request.queryItems() {
+            for (name, value) in try request.validatedQueryItems() {
                 guard seen.insert(name).inserted || name == "resource" else { throw APIError.invalidParameter(name, "is given more than once") }
                 switch name {
                 case "since":
@@ -70,8 +65,8 @@ enum ChangesRoutes {
                     wait = .seconds(n)
                 case "resource":
                     for resource in value.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
-                        guard ChangeQuery.resources.contains(resource) else {
-                            throw APIError.invalidParameter("resource", "'\(resource)' is not one of \(ChangeQuery.resources.joined(separator: ", "))")
+                        guard ResourceCatalogue.changeLogNames.contains(resource) else {
+                            throw APIError.invalidParameter("resource", "'\(resource)' is not one of \(ResourceCatalogue.changeLogNames.joined(separator: ", "))")
                         }
                         if !filter.resources.contains(resource) { filter.resources.append(resource) }
                     }
@@ -83,16 +78,15 @@ enum ChangesRoutes {
 
         /// Where a stream starts: after Last-Event-ID, else after `since`, else at the tip (only new changes).
         /// A position ahead of the log (a database restored from an older backup) is a 410: the client reloads.
-        func streamStart(_ request: HTTPRequest) throws(HTTPError) -> Int64 {
+        func streamStart(_ request: HTTPRequest) throws(Problem) -> Int64 {
             var start = sinceGiven ? since : tip
             if let last = request.headers["Last-Event-ID"] {
                 guard let n = Int64(last.trimmingHTTPWhitespace()), n >= 0 else {
-                    throw HTTPError(status: 400, code: "invalid_parameter", title: "Invalid header",
-                                    detail: "Last-Event-ID must be the seq of a change event")
+                    throw APIError.invalidHeader("Last-Event-ID", "must be the seq of a change event")
                 }
                 start = n
             }
-            if start > tip { throw ChangesRoutes.aheadOfLog(start, tip: tip) }
+            if start > tip { throw APIError.feedPositionAhead(start, tip: tip) }
             return start
         }
     }

@@ -10,7 +10,10 @@ struct AccessLog: Middleware {
             let response = try next(request)
             record(request, status: response.status, started: started)
             return response
-        } catch let error as HTTPError {
+        } catch let error as Problem {
+            record(request, status: error.status, started: started)
+            throw error
+        } catch let error as HTTPFailure {
             record(request, status: error.status, started: started)
             throw error
         } catch {

@@ -1,119 +1,120 @@
 import HTTPServer
+import JSON
 import SQLite
 
 /// Who attended which round, in which role: `/v1/rounds/{id}/participants` and `/v1/participants/{id}/rounds`.
 enum Attendance {
     static let roles = ["lead", "delegate", "observer", "mediator"]
-    static let changeLogName = "round-participants"
 
-    /// The body of `POST /v1/rounds/{id}/participants`.
+    /// The body of `POST /v1/rounds/{id}/participants`; `round-participants` in the change log.
     static let spec = ResourceSpec(
-        name: changeLogName, singular: "attendance record", table: "round_participants",
+        name: "round-participants", singular: "attendance record", table: "round_participants",
         fields: [
             Field("participant_id", .reference(Participants.reference), required: true),
             Field("role", .enumeration(roles), required: true),
         ]
     )
 
+    static let subResource = SubResource(spec: spec, parent: Rounds.spec.name, demoMember: "participants") { _, transaction, roundID, input in
+        _ = try add(transaction, roundID: roundID, input)
+    }
+
     /// Leads first, then mediators, delegates and observers.
     private static let roleRank = "CASE rp.role WHEN 'lead' THEN 0 WHEN 'mediator' THEN 1 WHEN 'delegate' THEN 2 ELSE 3 END"
-    private static let byRole = [ListQuery.SortKey(name: "role", expression: roleRank, descending: false),
-                                 ListQuery.SortKey(name: "participant_id", expression: "rp.participant_id", descending: false)]
-    private static let byDate = [ListQuery.SortKey(name: "starts_on", expression: "r.starts_on", descending: false),
-                                 ListQuery.SortKey(name: "round_id", expression: "rp.round_id", descending: false)]
+    private static let byRole = ListDefinition(fixedSort: [SortKey("role", roleRank), SortKey("participant_id", "rp.participant_id")])
+    private static let byDate = ListDefinition(fixedSort: [SortKey("starts_on", "r.starts_on"), SortKey("round_id", "rp.round_id")])
 
-    static func register(context: APIContext, on router: inout Router) {
+    private static let withParticipant = "round_participants rp JOIN participants p ON p.id = rp.participant_id"
+    private static let participantColumns = "rp.*, p.name, p.country, p.title"
+
+    static func registerRoutes(context: APIContext, on router: inout Router) {
         router.add("GET", "/v1/rounds/{id}/participants") { request in
             let roundID = try request.id(singular: "round")
-            let query = try ListQuery.parse(request, spec: spec, signer: context.signer, fixedSort: byRole,
-                                            identity: "rounds/\(roundID)/participants")
-            return try page(request, query: query, context: context, owner: ("rounds", roundID), sql: """
-                SELECT rp.*, p.name, p.country, p.title FROM round_participants rp
-                JOIN participants p ON p.id = rp.participant_id WHERE rp.round_id = ?
-                """)
+            let query = try ListQuery.parse(request, byRole, scope: CursorScope("rounds/\(roundID)/participants"), signer: context.signer)
+            var keyset = KeysetQuery(columns: participantColumns, from: withParticipant, sort: query.sort, after: query.after, limit: query.limit)
+            keyset.require("rp.round_id = ?", [.integer(roundID)])
+            return try page(request, query: query, keyset: keyset, context: context, owner: Rounds.spec, ownerID: roundID)
         }
         router.add("GET", "/v1/participants/{id}/rounds") { request in
             let participantID = try request.id(singular: "participant")
-            let query = try ListQuery.parse(request, spec: spec, signer: context.signer, fixedSort: byDate,
-                                            identity: "participants/\(participantID)/rounds")
-            return try page(request, query: query, context: context, owner: ("participants", participantID), sql: """
-                SELECT rp.*, r.negotiation_id, r.sequence, r.title, r.city, r.country, r.starts_on, r.ends_on, r.status
-                FROM round_participants rp JOIN rounds r ON r.id = rp.round_id WHERE rp.participant_id = ?
-                """)
+            let query = try ListQuery.parse(request, byDate, scope: CursorScope("participants/\(participantID)/rounds"), signer: context.signer)
+            var keyset = KeysetQuery(
+                columns: "rp.*, r.negotiation_id, r.sequence, r.title, r.city, r.country, r.starts_on, r.ends_on, r.status",
+                from: "round_participants rp JOIN rounds r ON r.id = rp.round_id", sort: query.sort, after: query.after, limit: query.limit)
+            keyset.require("rp.participant_id = ?", [.integer(participantID)])
+            return try page(request, query: query, keyset: keyset, context: context, owner: Participants.spec, ownerID: participantID)
         }
         router.add("GET", "/v1/rounds/{id}/participants/{participant_id}") { request in
             let (roundID, participantID) = (try request.id(singular: "round"), try request.id("participant_id", singular: "participant"))
             guard let row = try context.read({ try find($0, roundID: roundID, participantID: participantID) }) else {
-                throw APIError.notFound("attendance record", "participant \(participantID) at round \(roundID)")
+                throw notFound(roundID: roundID, participantID: participantID)
             }
             return HTTPResponse.json(encode(row))
         }
         router.add("POST", "/v1/rounds/{id}/participants") { request in
             let roundID = try request.id(singular: "round")
             let members = try RequestBody.object(request)
-            return try context.idempotency.run(request, context: context) { recorder in
-                let (values, problems) = InputDecoder.decode(members, spec: spec, mode: .create)
-                let write = context.writeContext(request)
-                return try context.write { db in
-                    let row = try add(db, roundID: roundID, values: values, fieldProblems: problems, write: write)
-                    let body = encode(row)
-                    var response = HTTPResponse.json(body, status: 201)
-                    response.headers.add("Location", "/v1/rounds/\(roundID)/participants/\(row.int("participant_id") ?? 0)")
-                    response.headers.add("ETag", EntityTag.strong(for: body))
-                    try recorder?.record(db, response)
-                    return response
-                }
-            }
+            let write = try context.writeContext(request)
+            let input = InputDecoder.decode(members, spec: spec, mode: .create)
+            return try context.writes.performOnce(write) { transaction in
+                let row = try add(transaction, roundID: roundID, input)
+                return .record(encode(row), status: 201, location: "/v1/rounds/\(roundID)/participants/\(row.int("participant_id") ?? 0)")
+            }.response
         }
         router.add("DELETE", "/v1/rounds/{id}/participants/{participant_id}") { request in
             let (roundID, participantID) = (try request.id(singular: "round"), try request.id("participant_id", singular: "participant"))
             let ifMatch = try context.ifMatch(request)
-            let write = context.writeContext(request)
-            try context.write { db in
-                guard let row = try find(db, roundID: roundID, participantID: participantID) else {
-                    throw APIError.notFound("attendance record", "participant \(participantID) at round \(roundID)")
-                }
-                try context.check(ifMatch, against: encode(row))
-                try db.run("DELETE FROM round_participants WHERE round_id = ? AND participant_id = ?",
-                           [.integer(roundID), .integer(participantID)])
-                try ChangeLog.append(db, resource: changeLogName, recordID: roundID, action: .deleted,
-                                     changes: changes(row, deleted: true), context: write)
-            }
-            return HTTPResponse(status: 204)
+            return try context.writes.perform(try context.writeContext(request)) { transaction in
+                try remove(transaction, roundID: roundID, participantID: participantID, ifMatch: ifMatch)
+                return WriteOutcome.noContent
+            }.response
         }
     }
 
-    private static func find(_ db: SQLite.Connection, roundID: Int64, participantID: Int64) throws -> Row? {
-        try db.queryOne("""
-            SELECT rp.*, p.name, p.country, p.title FROM round_participants rp
-            JOIN participants p ON p.id = rp.participant_id WHERE rp.round_id = ? AND rp.participant_id = ?
-            """, [.integer(roundID), .integer(participantID)])
+    private static func notFound(roundID: Int64, participantID: Int64) -> Problem {
+        APIError.notFound("attendance record", "participant \(participantID) at round \(roundID)")
     }
 
-    /// Records that a participant attended a round (inside the caller's transaction); 409 when already recorded.
-    static func add(_ db: SQLite.Connection, roundID: Int64, values: RecordValues, fieldProblems: [HTTPError.FieldError] = [],
-                    write: WriteContext) throws -> Row {
-        guard try db.queryOne("SELECT 1 FROM rounds WHERE id = ?", [.integer(roundID)]) != nil else {
-            throw APIError.notFound("round", String(roundID))
-        }
-        try RecordValidation.check(db, spec: spec, fieldProblems: fieldProblems, values: values)
-        let participantID = values["participant_id"] ?? .null
+    private static func find(_ db: SQLiteConnection, roundID: Int64, participantID: Int64) throws -> Row? {
+        try db.queryOne("SELECT \(participantColumns) FROM \(withParticipant) WHERE rp.round_id = ? AND rp.participant_id = ?",
+                        [.integer(roundID), .integer(participantID)])
+    }
+
+    /// Records that a participant attended a round; 409 when already recorded.
+    static func add(_ transaction: WriteTransaction, roundID: Int64, _ input: RecordInput) throws -> Row {
+        let db = transaction.db
+        guard try ResourceStore(spec: Rounds.spec).exists(db, id: roundID) else { throw APIError.notFound("round", String(roundID)) }
+        try RecordValidation.check(db, spec: spec, fieldProblems: input.problems, values: input.values)
+        let participantID = input.values["participant_id"] ?? .null
         if try db.queryOne("SELECT 1 FROM round_participants WHERE round_id = ? AND participant_id = ?",
                            [.integer(roundID), participantID]) != nil {
             throw APIError.conflict("duplicate", "this participant is already recorded at round \(roundID)")
         }
+        let now = transaction.context.now
         try db.run("""
             INSERT INTO round_participants (round_id, participant_id, role, created_at, updated_at, version)
             VALUES (?, ?, ?, ?, ?, 1)
-            """, [.integer(roundID), participantID, values["role"] ?? .null, .text(write.now), .text(write.now)])
+            """, [.integer(roundID), participantID, input.values["role"] ?? .null, .text(now), .text(now)])
         guard case .integer(let pid) = participantID, let row = try find(db, roundID: roundID, participantID: pid) else {
             throw SQLiteError(code: 1, message: "attendance row vanished")
         }
-        try ChangeLog.append(db, resource: changeLogName, recordID: roundID, action: .created,
-                             changes: changes(row, deleted: false), context: write)
+        try ChangeLog.append(db, resource: spec.name, recordID: roundID, action: .created,
+                             changes: changes(row, deleted: false), context: transaction.context)
         return row
     }
 
+    static func remove(_ transaction: WriteTransaction, roundID: Int64, participantID: Int64, ifMatch: String?) throws {
+        let db = transaction.db
+        guard let row = try find(db, roundID: roundID, participantID: participantID) else {
+            throw notFound(roundID: roundID, participantID: participantID)
+        }
+        try Preconditions.check(ifMatch, against: encode(row))
+        try db.run("DELETE FROM round_participants WHERE round_id = ? AND participant_id = ?", [.integer(roundID), .integer(participantID)])
+        try ChangeLog.append(db, resource: spec.name, recordID: roundID, action: .deleted,
+                             changes: changes(row, deleted: true), context: transaction.context)
+    }
+
+    /// Attendance has no id of its own: the change log's record_id is the round's, and the changes carry the pair.
     private static func changes(_ row: Row, deleted: Bool) -> [(String, before: JSONValue, after: JSONValue)] {
         ["round_id", "participant_id", "role"].map { name in
             let value: JSONValue = name == "role" ? .string(row.text(name) ?? "") : .int(row.int(name) ?? 0)
@@ -121,39 +122,14 @@ enum Attendance {
         }
     }
 
-    private static func page(_ request: HTTPRequest, query: ListQuery, context: APIContext, owner: (table: String, id: Int64),
-                             sql: String) throws -> HTTPResponse {
-        let rows: [Row] = try context.read { db in
-            guard try db.queryOne("SELECT 1 FROM \(owner.table) WHERE id = ?", [.integer(owner.id)]) != nil else {
-                throw APIError.notFound(owner.table == "rounds" ? "round" : "participant", String(owner.id))
-            }
-            var text = sql
-            var bindings: [SQLValue] = [.integer(owner.id)]
-            if let after = query.after {
-                let (condition, values) = ResourceStore.keysetCondition(query.sort, after: after)
-                text += " AND " + condition
-                bindings += values
-            }
-            text += " ORDER BY " + query.sort.map(\.expression).joined(separator: ", ") + " LIMIT \(query.limit + 1)"
-            return try db.query(text, bindings)
+    private static func page(_ request: HTTPRequest, query: ListQuery, keyset: KeysetQuery, context: APIContext,
+                             owner: ResourceSpec, ownerID: Int64) throws -> HTTPResponse {
+        let page = try context.read { db in
+            guard try ResourceStore(spec: owner).exists(db, id: ownerID) else { throw APIError.notFound(owner.singular, String(ownerID)) }
+            return try keyset.fetch(db)
         }
-        let pageRows = Array(rows.prefix(query.limit))
-        let nextKeys: [SQLValue]? = rows.count > query.limit ? pageRows.last.map { last in
-            owner.table == "rounds"
-                ? [.integer(rank(last.text("role"))), last["participant_id"] ?? .null]
-                : [last["starts_on"] ?? .null, last["round_id"] ?? .null]
-        } : nil
-        return ListPage.response(request: request, query: query, nextKeys: nextKeys, signer: context.signer) { json in
-            for row in pageRows { json.raw(encode(row)) }
-        }
-    }
-
-    private static func rank(_ role: String?) -> Int64 {
-        switch role {
-        case "lead": return 0
-        case "mediator": return 1
-        case "delegate": return 2
-        default: return 3
+        return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
+            for row in page.rows { json.raw(encode(row)) }
         }
     }
 

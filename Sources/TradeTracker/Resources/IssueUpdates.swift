@@ -13,71 +13,73 @@ enum IssueUpdates {
             Field("source_id", .reference(Sources.reference)),
             Field("status", .enumeration(Issues.statuses)),
         ],
-        sorts: ["occurred_on": "t.occurred_on"]
+        list: ListDefinition(
+            sorts: ["occurred_on": "t.occurred_on"]
+        )
     )
 
-    static func register(context: APIContext, on router: inout Router) {
+    static let subResource = SubResource(spec: spec, parent: Issues.spec.name, demoMember: "updates") { writes, transaction, issueID, input in
+        _ = try add(writes, transaction, issueID: issueID, input)
+    }
+
+    static func registerRoutes(context: APIContext, on router: inout Router) {
         let updates = ResourceRoutes(spec: spec, context: context)
         let issues = ResourceStore(spec: Issues.spec)
         router.add("GET", "/v1/issues/{id}/updates") { request in
             let issueID = try request.id(singular: "issue")
-            guard try context.read({ try issues.find($0, id: issueID) }) != nil else { throw APIError.notFound("issue", String(issueID)) }
-            return try updates.list(request, extraCondition: ("t.issue_id = ?", [.integer(issueID)]), identity: "issues/\(issueID)/updates")
+            guard try context.read({ try issues.exists($0, id: issueID) }) else { throw APIError.notFound("issue", String(issueID)) }
+            return try updates.list(request, owner: ("issue_id", issueID, CursorScope("issues/\(issueID)/updates")))
         }
         router.add("GET", "/v1/issues/{id}/updates/{update_id}") { request in
             let issueID = try request.id(singular: "issue")
             let updateID = try request.id("update_id", singular: "issue update")
             guard let row = try context.read({ try updates.store.find($0, id: updateID) }), row.int("issue_id") == issueID else {
-                throw APIError.notFound("issue update", "\(updateID) on issue \(issueID)")
+                throw notFound(updateID, issueID: issueID)
             }
-            return updates.recordResponse(row, status: 200, today: context.clock.today())
+            return updates.recordResponse(row)
         }
         router.add("POST", "/v1/issues/{id}/updates") { request in
             let issueID = try request.id(singular: "issue")
-            guard try context.read({ try issues.find($0, id: issueID) }) != nil else { throw APIError.notFound("issue", String(issueID)) }
+            guard try context.read({ try issues.exists($0, id: issueID) }) else { throw APIError.notFound("issue", String(issueID)) }
             let members = try RequestBody.object(request)
-            return try context.idempotency.run(request, context: context) { recorder in
-                var (values, problems) = InputDecoder.decode(members, spec: spec, mode: .create)
-                values["issue_id"] = .integer(issueID)
-                let write = context.writeContext(request)
-                return try context.write { db in
-                    let row = try add(db, issueID: issueID, values: values, fieldProblems: problems, write: write)
-                    var response = updates.recordResponse(row, status: 201, today: write.today)
-                    response.headers.set("Location", "/v1/issues/\(issueID)/updates/\(row.int("id") ?? 0)")
-                    try recorder?.record(db, response)
-                    return response
-                }
-            }
+            let write = try context.writeContext(request)
+            let input = InputDecoder.decode(members, spec: spec, mode: .create)
+            let writes = context.writes
+            return try writes.performOnce(write) { transaction in
+                let row = try add(writes, transaction, issueID: issueID, input)
+                return writes.outcome(transaction, row, spec: spec, status: 201,
+                                      location: "/v1/issues/\(issueID)/updates/\(row.int("id") ?? 0)")
+            }.response
         }
         router.add("DELETE", "/v1/issues/{id}/updates/{update_id}") { request in
             let issueID = try request.id(singular: "issue")
             let updateID = try request.id("update_id", singular: "issue update")
-            let ifMatch = try updates.precondition(request)
-            let write = context.writeContext(request)
-            try context.write { db in
-                guard let row = try updates.store.find(db, id: updateID), row.int("issue_id") == issueID else {
-                    throw APIError.notFound("issue update", "\(updateID) on issue \(issueID)")
-                }
-                try updates.check(ifMatch, against: row, today: write.today)
-                try updates.store.delete(db, id: updateID, old: ResourceStore.values(of: row, spec: spec), context: write)
-            }
-            return HTTPResponse(status: 204)
+            let ifMatch = try context.ifMatch(request)
+            let writes = context.writes
+            return try writes.perform(try context.writeContext(request)) { transaction in
+                try writes.delete(transaction, spec, id: updateID, ifMatch: ifMatch, belongsTo: { $0.int("issue_id") == issueID },
+                                  notFound: notFound(updateID, issueID: issueID))
+                return WriteOutcome.noContent
+            }.response
         }
     }
 
-    /// Inserts a note (references checked) and applies its status to the issue; runs inside the caller's transaction.
-    static func add(_ db: SQLite.Connection, issueID: Int64, values: RecordValues, fieldProblems: [HTTPError.FieldError] = [],
-                    write: WriteContext) throws -> Row {
+    private static func notFound(_ updateID: Int64, issueID: Int64) -> Problem {
+        APIError.notFound("issue update", "\(updateID) on issue \(issueID)")
+    }
+
+    /// Inserts a note (references checked) and applies its status to the issue, in the same transaction.
+    static func add(_ writes: WriteService, _ transaction: WriteTransaction, issueID: Int64, _ input: RecordInput) throws -> Row {
         let issues = ResourceStore(spec: Issues.spec)
-        guard let issue = try issues.find(db, id: issueID) else { throw APIError.notFound("issue", String(issueID)) }
-        let store = ResourceStore(spec: spec)
-        try RecordValidation.check(db, spec: spec, fieldProblems: fieldProblems, values: values)
-        let row = try store.insert(db, values, context: write)
-        if case .text(let status)? = values["status"], issue.text("status") != status {
+        guard let issue = try issues.find(transaction.db, id: issueID) else { throw APIError.notFound("issue", String(issueID)) }
+        var input = input
+        input.values["issue_id"] = .integer(issueID)
+        let row = try writes.insert(transaction, spec, input)
+        if case .text(let status)? = input.values["status"], issue.text("status") != status {
             let old = ResourceStore.values(of: issue, spec: Issues.spec)
             var new = old
             new["status"] = .text(status)
-            _ = try issues.update(db, id: issueID, old: old, new: new, context: write)
+            _ = try issues.update(transaction.db, id: issueID, old: old, new: new, context: transaction.context)
         }
         return row
     }

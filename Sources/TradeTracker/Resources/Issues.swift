@@ -19,15 +19,17 @@ enum Issues {
             Field("priority", .enumeration(priorities), default: .text("medium")),
             Field("positions", .countryTextMap(maxEntries: 50, maxLength: 10_000), default: .text("{}")),
         ],
-        filters: [
-            ListFilter(name: "negotiation_id", kind: .equals(column: "negotiation_id"), values: .id),
-            ListFilter(name: "category", kind: .equals(column: "category"), values: .enumeration(categories)),
-            ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(statuses)),
-            ListFilter(name: "priority", kind: .equals(column: "priority"), values: .enumeration(priorities)),
-        ],
-        // Enumerations sort in their documented order (high before low), through ranks the schema computes.
-        sorts: ["priority": "t.priority_rank", "status": "t.status_rank", "updated_at": "t.updated_at"],
-        searchTable: "issues_fts",
+        list: ListDefinition(
+            filters: [
+                ListFilter(name: "negotiation_id", kind: .equals(column: "negotiation_id"), values: .id),
+                ListFilter(name: "category", kind: .equals(column: "category"), values: .enumeration(categories)),
+                ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(statuses)),
+                ListFilter(name: "priority", kind: .equals(column: "priority"), values: .enumeration(priorities)),
+            ],
+            // Enumerations sort in their documented order (high before low), through ranks the schema computes.
+            sorts: ["priority": "t.priority_rank", "status": "t.status_rank", "updated_at": "t.updated_at"],
+            searchTable: "issues_fts"
+        ),
         referencedBy: [
             Referrer(table: "issue_updates", column: "issue_id"),
             Referrer(table: "statements", column: "issue_id"),

@@ -15,12 +15,14 @@ enum Negotiations {
             Field("started_on", .date),
             Field("ended_on", .date),
         ],
-        filters: [
-            ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(statuses)),
-            ListFilter(name: "party", kind: .jsonArrayContains(column: "parties"), values: .country),
-        ],
-        sorts: ["started_on": "COALESCE(t.started_on, '')", "title": "t.title", "updated_at": "t.updated_at"],
-        searchTable: "negotiations_fts",
+        list: ListDefinition(
+            filters: [
+                ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(statuses)),
+                ListFilter(name: "party", kind: .jsonArrayContains(column: "parties"), values: .country),
+            ],
+            sorts: ["started_on": "COALESCE(t.started_on, '')", "title": "t.title", "updated_at": "t.updated_at"],
+            searchTable: "negotiations_fts"
+        ),
         referencedBy: [
             Referrer(table: "rounds", column: "negotiation_id"),
             Referrer(table: "issues", column: "negotiation_id"),
@@ -35,19 +37,20 @@ enum Negotiations {
     static let reference = Reference(table: "negotiations", singular: "negotiation")
 
     /// `GET /v1/negotiations/by-slug/{slug}`.
-    static func registerBySlug(_ routes: ResourceRoutes, on router: inout Router) {
+    static func registerRoutes(context: APIContext, on router: inout Router) {
+        let routes = ResourceRoutes(spec: spec, context: context)
         router.add("GET", "/v1/negotiations/by-slug/{slug}") { request in
             let slug = request.pathParameters["slug"] ?? ""
-            guard let row = try routes.context.read({ try $0.queryOne("SELECT * FROM negotiations WHERE slug = ?", [.text(slug)]) })
-            else { throw HTTPError(status: 404, code: "not_found", title: "Not found", detail: "no negotiation with slug \(slug)") }
-            return routes.recordResponse(row, status: 200, today: routes.context.clock.today())
+            guard let row = try context.read({ try $0.queryOne("SELECT * FROM negotiations WHERE slug = ?", [.text(slug)]) })
+            else { throw APIError.notFound(detail: "no negotiation with slug \(slug)") }
+            return routes.recordResponse(row)
         }
     }
 }
 
 /// Date-order rules shared by several resources (ends_on ≥ starts_on, effective_until > effective_from).
 enum DateOrder {
-    static func check(_ values: RecordValues, first: String, then second: String, strictly: Bool) -> [HTTPError.FieldError] {
+    static func check(_ values: RecordValues, first: String, then second: String, strictly: Bool) -> [Problem.FieldError] {
         guard case .text(let a)? = values[first], case .text(let b)? = values[second] else { return [] }
         if strictly ? b <= a : b < a {
             return [.init(pointer: "/\(second)", message: strictly ? "must be after \(first)" : "must not be before \(first)")]

@@ -13,14 +13,16 @@ enum Participants {
             Field("title", .text(min: 0, max: 200)),
             Field("organization", .text(min: 0, max: 200)),
         ],
-        filters: [
-            ListFilter(name: "country", kind: .equals(column: "country"), values: .country),
-            ListFilter(name: "round_id",
-                       kind: .subquery("t.id IN (SELECT participant_id FROM round_participants WHERE round_id IN (%VALUES%))"),
-                       values: .id),
-        ],
-        sorts: ["name": "t.name", "updated_at": "t.updated_at"],
-        searchTable: "participants_fts",
+        list: ListDefinition(
+            filters: [
+                ListFilter(name: "country", kind: .equals(column: "country"), values: .country),
+                ListFilter(name: "round_id",
+                           kind: .subquery("t.id IN (SELECT participant_id FROM round_participants WHERE round_id IN (%VALUES%))"),
+                           values: .id),
+            ],
+            sorts: ["name": "t.name", "updated_at": "t.updated_at"],
+            searchTable: "participants_fts"
+        ),
         referencedBy: [
             Referrer(table: "round_participants", column: "participant_id"),
             Referrer(table: "statements", column: "participant_id"),

@@ -1,3 +1,4 @@
+import JSON
 import HTTPServer
 import SQLite
 
@@ -34,14 +35,16 @@ enum Rounds {
             Field("summary", .text(min: 0, max: 10_000)),
             Field("outcome", .text(min: 0, max: 10_000)),
         ],
-        filters: [
-            ListFilter(name: "negotiation_id", kind: .equals(column: "negotiation_id"), values: .id),
-            ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(statuses)),
-            ListFilter(name: "country", kind: .equals(column: "country"), values: .country),
-        ],
-        sorts: ["starts_on": "t.starts_on", "sequence": "t.sequence", "updated_at": "t.updated_at"],
-        searchTable: "rounds_fts",
-        dateRange: (start: "starts_on", end: "ends_on"),
+        list: ListDefinition(
+            filters: [
+                ListFilter(name: "negotiation_id", kind: .equals(column: "negotiation_id"), values: .id),
+                ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(statuses)),
+                ListFilter(name: "country", kind: .equals(column: "country"), values: .country),
+            ],
+            sorts: ["starts_on": "t.starts_on", "sequence": "t.sequence", "updated_at": "t.updated_at"],
+            searchTable: "rounds_fts",
+            dateRange: (start: "starts_on", end: "ends_on")
+        ),
         referencedBy: [
             Referrer(table: "round_participants", column: "round_id"),
             Referrer(table: "issue_updates", column: "round_id"),

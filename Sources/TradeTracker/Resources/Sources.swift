@@ -12,8 +12,10 @@ enum Sources {
             Field("publisher", .text(min: 0, max: 200)),
             Field("published_on", .date),
         ],
-        sorts: ["published_on": "COALESCE(t.published_on, '')", "title": "t.title", "updated_at": "t.updated_at"],
-        searchTable: "sources_fts",
+        list: ListDefinition(
+            sorts: ["published_on": "COALESCE(t.published_on, '')", "title": "t.title", "updated_at": "t.updated_at"],
+            searchTable: "sources_fts"
+        ),
         referencedBy: [
             Referrer(table: "issue_updates", column: "source_id"),
             Referrer(table: "tariff_measures", column: "source_id"),

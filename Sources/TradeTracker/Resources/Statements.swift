@@ -15,14 +15,16 @@ enum Statements {
             Field("issue_id", .reference(Issues.reference)),
             Field("source_id", .reference(Sources.reference)),
         ],
-        filters: [
-            ListFilter(name: "participant_id", kind: .equals(column: "participant_id"), values: .id),
-            ListFilter(name: "negotiation_id", kind: .equals(column: "negotiation_id"), values: .id),
-            ListFilter(name: "issue_id", kind: .equals(column: "issue_id"), values: .id),
-        ],
-        sorts: ["said_on": "t.said_on", "updated_at": "t.updated_at"],
-        searchTable: "statements_fts",
-        dateRange: (start: "said_on", end: "said_on"),
+        list: ListDefinition(
+            filters: [
+                ListFilter(name: "participant_id", kind: .equals(column: "participant_id"), values: .id),
+                ListFilter(name: "negotiation_id", kind: .equals(column: "negotiation_id"), values: .id),
+                ListFilter(name: "issue_id", kind: .equals(column: "issue_id"), values: .id),
+            ],
+            sorts: ["said_on": "t.said_on", "updated_at": "t.updated_at"],
+            searchTable: "statements_fts",
+            dateRange: (start: "said_on", end: "said_on")
+        ),
         validate: { values in
             let hasParticipant = (values["participant_id"] ?? .null) != .null
             let hasSpeaker = (values["speaker"] ?? .null) != .null

@@ -22,14 +22,16 @@ enum TariffMeasures {
             Field("source_id", .reference(Sources.reference)),
             Field("notes", .text(min: 0, max: 10_000)),
         ],
-        filters: [
-            ListFilter(name: "imposed_by", kind: .equals(column: "imposed_by"), values: .country),
-            ListFilter(name: "imposed_on", kind: .equals(column: "imposed_on"), values: .country),
-            ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(statuses)),
-            ListFilter(name: "coverage", kind: .equals(column: "coverage"), values: .enumeration(coverages)),
-            ListFilter(name: "negotiation_id", kind: .equals(column: "negotiation_id"), values: .id),
-        ],
-        sorts: ["effective_from": "t.effective_from", "updated_at": "t.updated_at"],
+        list: ListDefinition(
+            filters: [
+                ListFilter(name: "imposed_by", kind: .equals(column: "imposed_by"), values: .country),
+                ListFilter(name: "imposed_on", kind: .equals(column: "imposed_on"), values: .country),
+                ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(statuses)),
+                ListFilter(name: "coverage", kind: .equals(column: "coverage"), values: .enumeration(coverages)),
+                ListFilter(name: "negotiation_id", kind: .equals(column: "negotiation_id"), values: .id),
+            ],
+            sorts: ["effective_from": "t.effective_from", "updated_at": "t.updated_at"]
+        ),
         computed: [ComputedField(name: "in_effect_today") { row, today, json in
             json.bool(isInEffect(row, on: today.description))
         }],

@@ -1,20 +1,12 @@
-import HTTPServer
+import JSON
 import SQLite
-
-/// Who made a write and under which request; stamped on the change-log row written with it.
-struct WriteContext: Sendable {
-    var actor: String?
-    var requestID: String?
-    var now: String
-    var today: CalendarDate
-}
 
 /// Appends to the one change log, always inside the transaction of the change it records.
 enum ChangeLog {
     enum Action: String { case created, updated, deleted }
 
     /// `changes` maps field names to (before, after) JSON values.
-    static func append(_ db: SQLite.Connection, resource: String, recordID: Int64, action: Action,
+    static func append(_ db: SQLiteConnection, resource: String, recordID: Int64, action: Action,
                        changes: [(String, before: JSONValue, after: JSONValue)], context: WriteContext) throws {
         var json = JSONWriter(capacity: 256)
         json.beginObject()

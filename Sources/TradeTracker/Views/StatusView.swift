@@ -1,3 +1,4 @@
+import JSON
 import HTTPServer
 import SQLite
 
@@ -37,7 +38,7 @@ enum StatusView {
 
     static func entityTag(seq: Int64, today: CalendarDate) -> String { "\"status-\(seq)-\(today)\"" }
 
-    static func document(_ db: SQLite.Connection, seq: Int64, generatedAt: String, today: CalendarDate) throws -> [UInt8] {
+    static func document(_ db: SQLiteConnection, seq: Int64, generatedAt: String, today: CalendarDate) throws -> [UInt8] {
         let rates = try TariffRates.totals(db, on: today)
         let day = SQLValue.text(today.description)
         var json = JSONWriter(capacity: 4096)

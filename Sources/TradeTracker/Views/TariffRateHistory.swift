@@ -1,3 +1,4 @@
+import JSON
 import HTTPServer
 import SQLite
 
@@ -50,7 +51,7 @@ enum TariffRateHistory {
     }
 
     /// The periods of constant total that overlap [from, to]; run it in one read transaction.
-    static func series(_ db: SQLite.Connection, by: String, on: String, from: CalendarDate, to: CalendarDate) throws -> [Period] {
+    static func series(_ db: SQLiteConnection, by: String, on: String, from: CalendarDate, to: CalendarDate) throws -> [Period] {
         let pair: [SQLValue] = [.text(by), .text(on)]
         let start: [SQLValue] = [.text(from.description)]
         let opening = try db.scalar("""

@@ -1,3 +1,4 @@
+import JSON
 import HTTPServer
 import SQLite
 
@@ -39,7 +40,7 @@ enum TariffRates {
     }
 
     /// The all-goods total in hundredths for every pair that has one on `day`, keyed `"USA>CHN"`.
-    static func totals(_ db: SQLite.Connection, on day: CalendarDate) throws -> [String: Int64] {
+    static func totals(_ db: SQLiteConnection, on day: CalendarDate) throws -> [String: Int64] {
         let rows = try db.query("""
             SELECT imposed_by, imposed_on, SUM(rate_hundredths) AS total FROM tariff_measures WHERE \(countsOnDay)
             GROUP BY imposed_by, imposed_on

@@ -1,3 +1,4 @@
+import JSON
 import HTTPServer
 import SQLite
 
@@ -13,9 +14,10 @@ enum Timeline {
     /// The kinds, in tie-break order.
     static let kinds = ["round_started", "round_ended", "issue_update", "tariff_effective", "tariff_ended", "statement"]
 
-    private static let order = [ListQuery.SortKey(name: "date", expression: "e.date", descending: false),
-                                ListQuery.SortKey(name: "kind", expression: "e.kind_rank", descending: false),
-                                ListQuery.SortKey(name: "id", expression: "e.id", descending: false)]
+    private static let definition = ListDefinition(
+        filters: [ListFilter(name: "kind", kind: .equals(column: "kind"), values: .enumeration(kinds))],
+        fixedSort: [SortKey("date", "e.date"), SortKey("kind", "e.kind_rank"), SortKey("id", "e.id")],
+        dateRange: (start: "date", end: "date"))
 
     /// One row per event: date, kind_rank, id (tie-break), ref_type, ref_id, then what the title is made of.
     private static let events = """
@@ -44,47 +46,32 @@ enum Timeline {
     static func register(context: APIContext, on router: inout Router) {
         router.add("GET", "/v1/negotiations/{id}/timeline") { request in
             let negotiationID = try request.id(singular: "negotiation")
-            // The name binds a cursor to this negotiation's timeline: another one's cursor is a 400.
-            let spec = ResourceSpec(
-                name: "negotiations/\(negotiationID)/timeline", singular: "timeline event", table: "", fields: [],
-                filters: [ListFilter(name: "kind", kind: .equals(column: "kind"), values: .enumeration(kinds))],
-                dateRange: (start: "date", end: "date"))
-            let query = try ListQuery.parse(request, spec: spec, signer: context.signer, fixedSort: order)
-            let rows = try context.read { db in
-                guard try db.queryOne("SELECT 1 FROM negotiations WHERE id = ?", [.integer(negotiationID)]) != nil else {
+            // The scope binds a cursor to this negotiation's timeline: another one's cursor is a 400.
+            let query = try ListQuery.parse(request, definition, scope: CursorScope("negotiations/\(negotiationID)/timeline"),
+                                            signer: context.signer)
+            let page = try context.read { db in
+                guard try ResourceStore(spec: Negotiations.spec).exists(db, id: negotiationID) else {
                     throw APIError.notFound("negotiation", String(negotiationID))
                 }
-                return try page(db, negotiationID: negotiationID, query: query)
+                return try keyset(negotiationID: negotiationID, query: query).fetch(db)
             }
-            let pageRows = rows.prefix(query.limit)
-            let nextKeys: [SQLValue]? = rows.count > query.limit ? pageRows.last.map { last in
-                [last["date"] ?? .null, last["kind_rank"] ?? .null, last["id"] ?? .null]
-            } : nil
-            return ListPage.response(request: request, query: query, nextKeys: nextKeys,
-                                     signer: context.signer) { json in
-                for row in pageRows { write(row, into: &json) }
+            return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
+                for row in page.rows { write(row, into: &json) }
             }
         }
     }
 
-    /// Up to `limit + 1` events after the cursor's, so the caller knows whether another page follows.
-    private static func page(_ db: SQLite.Connection, negotiationID: Int64, query: ListQuery) throws -> [Row] {
-        var conditions: [String] = []
-        var bindings = Array(repeating: SQLValue.integer(negotiationID), count: 6)
+    /// The events of one negotiation after the cursor's, filtered by kind and date.
+    private static func keyset(negotiationID: Int64, query: ListQuery) -> KeysetQuery {
+        var keyset = KeysetQuery(columns: "e.*", from: "(\(events)) AS e", sort: query.sort, after: query.after, limit: query.limit)
+        keyset.bindings = Array(repeating: SQLValue.integer(negotiationID), count: events.components(separatedBy: "?").count - 1)
         for (_, values) in query.filters {
-            conditions.append("e.kind_rank IN (" + Array(repeating: "?", count: values.count).joined(separator: ", ") + ")")
-            bindings += values.map { .integer(Int64(kinds.firstIndex(of: $0) ?? -1)) }
+            let ranks = values.map { String(kinds.firstIndex(of: $0) ?? -1) }
+            keyset.require("e.kind_rank IN \(SQLList.placeholder)", [SQLList.values(ranks, asIntegers: true)])
         }
-        if let from = query.from { conditions.append("e.date >= ?"); bindings.append(.text(from)) }
-        if let to = query.to { conditions.append("e.date <= ?"); bindings.append(.text(to)) }
-        if let after = query.after {
-            let (condition, values) = ResourceStore.keysetCondition(query.sort, after: after)
-            conditions.append(condition)
-            bindings += values
-        }
-        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        return try db.query("SELECT * FROM (\(events)) AS e\(whereClause) ORDER BY e.date, e.kind_rank, e.id LIMIT \(query.limit + 1)",
-                            bindings)
+        if let from = query.from { keyset.require("e.date >= ?", [.text(from)]) }
+        if let to = query.to { keyset.require("e.date <= ?", [.text(to)]) }
+        return keyset
     }
 
     private static func write(_ row: Row, into json: inout JSONWriter) {

@@ -5,8 +5,8 @@ import HTTPServer
 struct ViewParameters {
     private var values: [String: String] = [:]
 
-    init(_ request: HTTPRequest, allowed: [String]) throws(HTTPError) {
-        for (name, value) in try request.queryItems() {
+    init(_ request: HTTPRequest, allowed: [String]) throws(Problem) {
+        for (name, value) in try request.validatedQueryItems() {
             guard allowed.contains(name) else {
                 let takes = allowed.isEmpty ? "it takes none" : "it takes \(allowed.joined(separator: ", "))"
                 throw APIError.invalidParameter(name, "is not a parameter of this view; \(takes)")
@@ -17,7 +17,7 @@ struct ViewParameters {
     }
 
     /// A required ISO 3166-1 alpha-3 code.
-    func country(_ name: String) throws(HTTPError) -> String {
+    func country(_ name: String) throws(Problem) -> String {
         guard let value = values[name] else { throw APIError.invalidParameter(name, "is required (a country code such as USA)") }
         guard Countries.isKnown(value) else {
             throw APIError.invalidParameter(name, "'\(value)' is not an ISO 3166-1 alpha-3 country code")
@@ -26,7 +26,7 @@ struct ViewParameters {
     }
 
     /// A date, or `fallback` when the parameter is absent (nil fallback: required).
-    func date(_ name: String, default fallback: CalendarDate?) throws(HTTPError) -> CalendarDate {
+    func date(_ name: String, default fallback: CalendarDate?) throws(Problem) -> CalendarDate {
         guard let value = values[name] else {
             guard let fallback else { throw APIError.invalidParameter(name, "is required (a date written YYYY-MM-DD)") }
             return fallback
@@ -36,7 +36,7 @@ struct ViewParameters {
     }
 
     /// `imposed_by` and `imposed_on`, which must differ.
-    func tariffPair() throws(HTTPError) -> (by: String, on: String) {
+    func tariffPair() throws(Problem) -> (by: String, on: String) {
         let by = try country("imposed_by"), on = try country("imposed_on")
         guard by != on else { throw APIError.invalidParameter("imposed_on", "must differ from imposed_by") }
         return (by, on)

@@ -38,7 +38,7 @@ final class TestApp {
 
     /// Reads the database directly (a separate connection), to check what the API stored.
     func query(_ sql: String, _ values: [SQLValue] = []) throws -> [Row] {
-        let connection = try SQLite.Connection(path: databasePath, flags: [.readOnly])
+        let connection = try SQLiteConnection(path: databasePath, flags: [.readOnly])
         defer { connection.close() }
         return try connection.query(sql, values)
     }

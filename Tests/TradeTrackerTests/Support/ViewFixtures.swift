@@ -1,10 +1,11 @@
+import JSON
 import Foundation
 import XCTest
 import HTTPServer
 import SQLite
 @testable import TradeTracker
 
-/// A clock a test can move: `Clock.fixed` cannot pass a day.
+/// A clock a test can move: `TimeSource.fixed` cannot pass a day.
 final class MovableClock: @unchecked Sendable {
     // `milliseconds` is only touched while `lock` is held.
     private let lock = NSLock()
@@ -12,7 +13,7 @@ final class MovableClock: @unchecked Sendable {
 
     init(_ text: String) { milliseconds = Timestamp.parse(text)! }
 
-    var clock: Clock { Clock { [self] in lock.withLock { milliseconds } } }
+    var clock: TimeSource { TimeSource { [self] in lock.withLock { milliseconds } } }
 
     func advance(days: Int) { lock.withLock { milliseconds += Int64(days) * 86_400_000 } }
 }
@@ -26,7 +27,7 @@ final class ViewApp {
     let app: TradeTrackerApp
     let client: TestClient
 
-    init(clock: Clock = .system) throws {
+    init(clock: TimeSource = .system) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tt-views-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let configuration = TestApp.configuration(directory: directory) {
@@ -81,7 +82,7 @@ final class ViewApp {
 
     /// Reads the database directly, to compare with what the API says.
     func scalar(_ sql: String) throws -> Int64 {
-        let connection = try SQLite.Connection(path: app.configuration.databasePath, flags: [.readOnly])
+        let connection = try SQLiteConnection(path: app.configuration.databasePath, flags: [.readOnly])
         defer { connection.close() }
         if case .integer(let n)? = try connection.scalar(sql) { return n }
         return -1

@@ -1,22 +1,23 @@
-/// SipHash-2-4 (Aumasson & Bernstein): a keyed 64-bit hash, used for ETags and to sign opaque tokens.
-public struct SipHash: Sendable {
-    public let k0: UInt64
-    public let k1: UInt64
+/// SipHash-2-4 (Aumasson & Bernstein): a keyed 64-bit hash. Signs list cursors (keyed with the database's secret)
+/// and fingerprints idempotent requests (fixed key: the same request must hash the same in every process).
+struct SipHash: Sendable {
+    let k0: UInt64
+    let k1: UInt64
 
-    public init(k0: UInt64, k1: UInt64) {
+    init(k0: UInt64, k1: UInt64) {
         self.k0 = k0
         self.k1 = k1
     }
 
-    /// A hasher with a fixed key, for values that must hash the same in every process (ETags).
-    public static let fixed = SipHash(k0: 0x0706_0504_0302_0100, k1: 0x0f0e_0d0c_0b0a_0908)
+    /// A hasher with a fixed key, for values that must hash the same in every process (request fingerprints).
+    static let fixed = SipHash(k0: 0x0706_0504_0302_0100, k1: 0x0f0e_0d0c_0b0a_0908)
 
-    public func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+    func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
         if let fast = bytes.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) { return fast }
         return Array(bytes).withUnsafeBytes { hash($0) }
     }
 
-    public func hash(_ data: UnsafeRawBufferPointer) -> UInt64 {
+    func hash(_ data: UnsafeRawBufferPointer) -> UInt64 {
         var v0: UInt64 = 0x736f_6d65_7073_6575 ^ k0
         var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ k1
         var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ k0
@@ -52,7 +53,7 @@ extension UInt64 {
     @inline(__always) fileprivate func rotl(_ n: UInt64) -> UInt64 { (self << n) | (self >> (64 - n)) }
 
     /// Sixteen lower-case hex digits.
-    public var paddedHex: String {
+    var paddedHex: String {
         let hex = String(self, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }

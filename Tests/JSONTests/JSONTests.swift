@@ -1,5 +1,6 @@
+import JSON
 import XCTest
-@testable import HTTPServer
+@testable import JSON
 
 final class JSONTests: XCTestCase {
     private func parse(_ text: String) throws -> JSONValue {

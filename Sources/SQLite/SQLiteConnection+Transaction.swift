@@ -1,6 +1,6 @@
 import CSQLite
 
-extension Connection {
+extension SQLiteConnection {
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it (or COMMIT) throws.
     /// Called while a transaction is already open, it nests as a SAVEPOINT instead, so a
     /// repository method can be composed into a larger write; `kind` then does not apply.

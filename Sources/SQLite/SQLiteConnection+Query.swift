@@ -1,4 +1,4 @@
-extension Connection {
+extension SQLiteConnection {
     /// Runs a cached statement with positional values and returns every row.
     public func query(_ sql: String, _ values: [SQLValue] = []) throws -> [Row] {
         try withCachedStatement(sql, values) { try $0.allRows() }

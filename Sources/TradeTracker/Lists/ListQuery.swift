@@ -1,16 +1,11 @@
 import HTTPServer
+import JSON
 import SQLite
 
 /// A list request after validation: filters, sort, range, search, page size and where to continue.
 struct ListQuery: Sendable {
-    struct SortKey: Sendable {
-        let name: String
-        let expression: String
-        let descending: Bool
-    }
-
-    /// The list a cursor belongs to: the resource, plus the owner for sub-lists (`rounds/3/participants`).
-    var identity = ""
+    /// The list a cursor belongs to.
+    var scope: CursorScope
     var limit = 50
     var filters: [(filter: ListFilter, values: [String])] = []
     var sort: [SortKey] = []
@@ -22,32 +17,28 @@ struct ListQuery: Sendable {
     var after: [SQLValue]?
     /// The normalised parameters (all but limit and cursor) a cursor carries and must be used with.
     var parameters: [[String]] = []
-    /// Parameters a sub-list takes beyond the spec's filters (e.g. the timeline's `kind`).
+    /// Values of the definition's extra parameters.
     var extra: [String: [String]] = [:]
 
     static let maxLimit = 500
+    /// The most values one filter may OR together.
+    static let maxFilterValues = 100
 
-    /// Parses and validates `request`'s query for a list of `spec`; every unknown or bad parameter is a 400 naming it.
-    static func parse(_ request: HTTPRequest, spec: ResourceSpec, signer: CursorSigner,
-                      extraParameters: Set<String> = [], fixedSort: [SortKey]? = nil,
-                      identity: String? = nil) throws(HTTPError) -> ListQuery {
+    /// Parses and validates `request`'s query for a list; every unknown or bad parameter is a 400 naming it.
+    static func parse(_ request: HTTPRequest, _ definition: ListDefinition, scope: CursorScope,
+                      signer: CursorSigner) throws(Problem) -> ListQuery {
         var grouped: [(String, [String])] = []
-        for (name, value) in try request.queryItems() {
+        for (name, value) in try request.validatedQueryItems() {
             if let i = grouped.firstIndex(where: { $0.0 == name }) { grouped[i].1.append(value) } else { grouped.append((name, [value])) }
         }
-        var allowed: Set<String> = fixedSort == nil ? ["limit", "cursor", "sort", "updated_since"] : ["limit", "cursor"]
-        allowed.formUnion(spec.filters.map(\.name))
-        allowed.formUnion(extraParameters)
-        if spec.searchTable != nil { allowed.insert("q") }
-        if spec.dateRange != nil { allowed.formUnion(["from", "to"]) }
+        let allowed = definition.parameterNames
         for (name, _) in grouped where !allowed.contains(name) {
             throw APIError.invalidParameter(name, "is not a parameter of this list; it takes \(allowed.sorted().joined(separator: ", "))")
         }
-        var query = ListQuery()
-        query.identity = identity ?? spec.name
+        var query = ListQuery(scope: scope)
         var cursorPayload: CursorSigner.Payload?
         for (name, values) in grouped {
-            let repeatable = spec.filters.contains { $0.name == name }
+            let repeatable = definition.filters.contains { $0.name == name }
             if !repeatable && values.count > 1 { throw APIError.invalidParameter(name, "is given more than once") }
             switch name {
             case "limit":
@@ -57,7 +48,7 @@ struct ListQuery: Sendable {
                 query.limit = n
             case "cursor":
                 let payload = try signer.decode(values[0])
-                guard payload.resource == query.identity else {
+                guard payload.scope == scope.name else {
                     throw APIError.invalidParameter("cursor", "was issued by another list; start again without it")
                 }
                 cursorPayload = payload
@@ -74,8 +65,7 @@ struct ListQuery: Sendable {
             query.parameters = payload.parameters
             query.after = payload.keys
         }
-        try query.apply(spec: spec, extraParameters: extraParameters)
-        if let fixedSort { query.sort = fixedSort }
+        try query.apply(definition)
         if let after = query.after, after.count != query.sort.count {
             throw APIError.invalidParameter("cursor", "does not fit this list; start again without it")
         }
@@ -86,12 +76,15 @@ struct ListQuery: Sendable {
         values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingHTTPWhitespace() } }
     }
 
-    private mutating func apply(spec: ResourceSpec, extraParameters: Set<String>) throws(HTTPError) {
+    private mutating func apply(_ definition: ListDefinition) throws(Problem) {
         var sortText = "id"
         for pair in parameters {
             let (name, value) = (pair[0], pair[1])
-            if let filter = spec.filters.first(where: { $0.name == name }) {
+            if let filter = definition.filters.first(where: { $0.name == name }) {
                 let values = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard values.count <= Self.maxFilterValues else {
+                    throw APIError.invalidParameter(name, "takes at most \(Self.maxFilterValues) values")
+                }
                 for v in values { try Self.check(v, filter) }
                 filters.append((filter, values))
                 continue
@@ -114,16 +107,16 @@ struct ListQuery: Sendable {
                 }
                 updatedSince = Timestamp.format(epochMilliseconds: ms)
             default:
-                if extraParameters.contains(name) {
+                if definition.extraParameters.contains(name) {
                     extra[name] = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
                 }
             }
         }
         if let from, let to, from > to { throw APIError.invalidParameter("from", "must not be after to") }
-        sort = try Self.parseSort(sortText, spec: spec)
+        if let fixed = definition.fixedSort { sort = fixed } else { sort = try Self.parseSort(sortText, sorts: definition.sorts) }
     }
 
-    private static func check(_ value: String, _ filter: ListFilter) throws(HTTPError) {
+    private static func check(_ value: String, _ filter: ListFilter) throws(Problem) {
         switch filter.values {
         case .enumeration(let allowed):
             guard allowed.contains(value) else {
@@ -138,25 +131,93 @@ struct ListQuery: Sendable {
         }
     }
 
-    private static func parseSort(_ text: String, spec: ResourceSpec) throws(HTTPError) -> [SortKey] {
+    private static func parseSort(_ text: String, sorts: [String: String]) throws(Problem) -> [SortKey] {
         var keys: [SortKey] = []
-        let documented = (spec.sorts.keys + ["id"]).sorted()
+        let documented = (sorts.keys + ["id"]).sorted()
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let descending = part.hasPrefix("-")
             let name = String(descending ? part.dropFirst() : part[...])
-            let expression = name == "id" ? "t.id" : spec.sorts[name]
-            guard let expression else {
+            guard let expression = name == "id" ? "t.id" : sorts[name] else {
                 throw APIError.invalidParameter("sort", "'\(name)' is not sortable; use \(documented.joined(separator: ", ")) with an optional - prefix")
             }
             guard !keys.contains(where: { $0.name == name }) else { throw APIError.invalidParameter("sort", "names \(name) twice") }
-            keys.append(SortKey(name: name, expression: expression, descending: descending))
+            keys.append(SortKey(name, expression, descending: descending))
         }
-        if !keys.contains(where: { $0.name == "id" }) { keys.append(SortKey(name: "id", expression: "t.id", descending: false)) }
+        if !keys.contains(where: { $0.name == "id" }) { keys.append(SortKey("id", "t.id")) }
         return keys
+    }
+
+    /// A keyset walk over `from` narrowed by this query's filters, search, date range and `updated_since`.
+    /// Rows are aliased `t`; `columns` is what to select besides the sort keys.
+    func keyset(columns: String, from table: String, definition: ListDefinition) -> KeysetQuery {
+        var keyset = KeysetQuery(columns: columns, from: "\(table) AS t", sort: sort, after: after, limit: limit)
+        for (filter, values) in filters {
+            let list = SQLList.values(values, asIntegers: filter.values.isID)
+            switch filter.kind {
+            case .equals(let column): keyset.require("t.\(column) IN \(SQLList.placeholder)", [list])
+            case .jsonArrayContains(let column):
+                keyset.require("EXISTS (SELECT 1 FROM json_each(t.\(column)) WHERE json_each.value IN \(SQLList.placeholder))", [list])
+            case .subquery(let sql): keyset.require(sql.replacingOccurrences(of: "%VALUES%", with: SQLList.select), [list])
+            }
+        }
+        if let search, let table = definition.searchTable {
+            keyset.require("t.id IN (SELECT rowid FROM \(table) WHERE \(table) MATCH ?)", [.text(FullTextQuery.make(search))])
+        }
+        if let range = definition.dateRange {
+            if let from { keyset.require("t.\(range.end) >= ?", [.text(from)]) }
+            if let to { keyset.require("t.\(range.start) <= ?", [.text(to)]) }
+        }
+        if let updatedSince { keyset.require("t.updated_at > ?", [.text(updatedSince)]) }
+        return keyset
     }
 
     /// The cursor for the page after a row with sort-key values `keys`.
     func nextCursor(keys: [SQLValue], signer: CursorSigner) -> String {
-        signer.encode(.init(resource: identity, parameters: parameters, keys: keys))
+        signer.encode(.init(scope: scope.name, parameters: parameters, keys: keys))
+    }
+}
+
+/// A variable-length list bound as one JSON array, so `IN` lists never change the SQL text.
+enum SQLList {
+    static let select = "SELECT value FROM json_each(?)"
+    static let placeholder = "(\(select))"
+
+    static func values(_ values: [String], asIntegers: Bool) -> SQLValue {
+        var json = JSONWriter(capacity: 16 + values.count * 12)
+        json.beginArray()
+        for value in values {
+            if asIntegers, let n = Int64(value) { json.int(n) } else { json.string(value) }
+        }
+        json.endArray()
+        return .text(String(decoding: json.bytes, as: UTF8.self))
+    }
+
+    static func ids(_ ids: [Int64]) -> SQLValue {
+        var json = JSONWriter(capacity: 16 + ids.count * 8)
+        json.beginArray()
+        for id in ids { json.int(id) }
+        json.endArray()
+        return .text(String(decoding: json.bytes, as: UTF8.self))
+    }
+}
+
+/// FTS5 query text from what a person typed.
+enum FullTextQuery {
+    /// Each word becomes a quoted prefix term, so user text can never be FTS5 syntax: `he lif` → `"he"* "lif"*`.
+    static func make(_ text: String) -> String {
+        text.split(whereSeparator: { $0.isWhitespace })
+            .map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"*" }
+            .joined(separator: " ")
+    }
+}
+
+extension HTTPRequest {
+    /// The decoded query items, a malformed escape as a problem.
+    func validatedQueryItems() throws(Problem) -> [(name: String, value: String)] {
+        do {
+            return try queryItems()
+        } catch {
+            throw APIError.from(error)
+        }
     }
 }

@@ -1,6 +1,13 @@
 import Foundation
-import HTTPServer
+import JSON
 import SQLite
+
+/// Which list a cursor belongs to: a resource (`rounds`), or one owner's sub-list (`rounds/3/participants`,
+/// `negotiations/1/timeline`, `rounds/7/history`). A cursor from one scope is refused by every other.
+struct CursorScope: Sendable, Hashable {
+    let name: String
+    init(_ name: String) { self.name = name }
+}
 
 /// Opaque, signed list cursors: the query they continue and the sort key of the last row served.
 /// The signature (keyed SipHash) makes a tampered or foreign cursor a 400 rather than a strange page.
@@ -8,7 +15,7 @@ struct CursorSigner: Sendable {
     let hasher: SipHash
 
     struct Payload: Equatable {
-        var resource: String
+        var scope: String
         var parameters: [[String]]
         var keys: [SQLValue]
     }
@@ -16,7 +23,7 @@ struct CursorSigner: Sendable {
     func encode(_ payload: Payload) -> String {
         var json = JSONWriter(capacity: 128)
         json.beginObject()
-        json.member("r", payload.resource)
+        json.member("r", payload.scope)
         json.key("p")
         json.beginArray()
         for pair in payload.parameters {
@@ -41,14 +48,14 @@ struct CursorSigner: Sendable {
         return body + "." + hasher.hash(Array(body.utf8)).paddedHex
     }
 
-    func decode(_ cursor: String) throws(HTTPError) -> Payload {
+    func decode(_ cursor: String) throws(Problem) -> Payload {
         let invalid = APIError.invalidParameter("cursor", "is not a cursor this list issued; start again without it")
         let parts = cursor.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[1].count == 16,
               hasher.hash(Array(parts[0].utf8)).paddedHex == parts[1],
               let bytes = Base64URL.decode(String(parts[0])),
               let json = try? JSONParser.parse(bytes),
-              let resource = json["r"]?.stringValue,
+              let scope = json["r"]?.stringValue,
               let parameters = json["p"]?.arrayValue,
               let keys = json["k"]?.arrayValue else { throw invalid }
         var pairs: [[String]] = []
@@ -67,7 +74,7 @@ struct CursorSigner: Sendable {
             default: throw invalid
             }
         }
-        return Payload(resource: resource, parameters: pairs, keys: values)
+        return Payload(scope: scope, parameters: pairs, keys: values)
     }
 }
 

@@ -1,5 +1,6 @@
+import JSON
 import XCTest
-@testable import HTTPServer
+@testable import JSON
 
 /// The writer's word-at-a-time escaping must match a plain byte-by-byte reading of RFC 8259 for every position.
 final class JSONWriterEscapingTests: XCTestCase {

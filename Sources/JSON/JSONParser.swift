@@ -223,10 +223,19 @@ public struct JSONParser {
         guard index + 4 <= bytes.count else { throw fail("invalid \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard let digit = PercentDecoding.hexValue(bytes[index]) else { throw fail("invalid \\u escape") }
+            guard let digit = Self.hexValue(bytes[index]) else { throw fail("invalid \\u escape") }
             value = value << 4 | UInt32(digit)
             index += 1
         }
         return value
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 65...70: return c - 55
+        case 97...102: return c - 87
+        default: return nil
+        }
     }
 }

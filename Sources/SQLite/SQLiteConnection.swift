@@ -1,9 +1,25 @@
 import CSQLite
 
 /// One SQLite connection. Not Sendable: use it from one thread at a time (the pool enforces this).
-public final class Connection {
+public final class SQLiteConnection {
     private var handle: OpaquePointer?
-    private var statementCache: [String: Statement] = [:]
+    private final class CachedStatement {
+        let statement: Statement
+        var lastUse: UInt64
+        init(statement: Statement, lastUse: UInt64) { self.statement = statement; self.lastUse = lastUse }
+    }
+
+    private final class CommitHookBox {
+        let hook: () -> Bool
+        init(_ hook: @escaping () -> Bool) { self.hook = hook }
+    }
+
+    private var statementCache: [String: CachedStatement] = [:]
+    private var useCounter: UInt64 = 0
+    /// Kept alive here while SQLite holds a pointer to it.
+    private var commitHook: CommitHookBox?
+    /// The most prepared statements kept per connection.
+    public let statementCacheCapacity: Int
     /// The path (or URI) the connection was opened with.
     public let path: String
 
@@ -12,8 +28,10 @@ public final class Connection {
     /// and SQLITE_DBCONFIG_DEFENSIVE is set so no SQL can corrupt the file via writable_schema.
     /// Double-quoted string literals are disabled: a misspelt "column" then fails instead of
     /// silently becoming a string.
-    public init(path: String, flags: OpenFlags = [.readWrite, .create], busyTimeoutMilliseconds: Int32 = 5000) throws {
+    public init(path: String, flags: OpenFlags = [.readWrite, .create], busyTimeoutMilliseconds: Int32 = 5000,
+                statementCacheCapacity: Int = 128) throws {
         self.path = path
+        self.statementCacheCapacity = max(1, statementCacheCapacity)
         var db: OpaquePointer?
         let code = sqlite3_open_v2(path, &db, flags.rawValue | SQLITE_OPEN_EXRESCODE, nil)
         guard code == SQLITE_OK, let db else {
@@ -42,9 +60,13 @@ public final class Connection {
     /// `prepare` and still referenced keep the file open until they are released
     /// (sqlite3_close_v2 turns the connection into a "zombie" until then).
     public func close() {
-        for statement in statementCache.values { statement.finalize() }
+        for entry in statementCache.values { entry.statement.finalize() }
         statementCache.removeAll()
-        if let handle { sqlite3_close_v2(handle) }
+        if let handle {
+            sqlite3_commit_hook(handle, nil, nil)
+            sqlite3_close_v2(handle)
+        }
+        commitHook = nil
         handle = nil
     }
 
@@ -103,27 +125,53 @@ public final class Connection {
         }
     }
 
-    /// A statement from this connection's cache, keyed by exact SQL text, reset and with
-    /// cleared bindings. Build SQL from constants only: interpolated values would grow the
-    /// cache without bound. Do not hold it across another use of the same SQL text.
+    /// A statement from this connection's cache, keyed by exact SQL text, reset and with cleared bindings.
+    /// The cache is bounded (`statementCacheCapacity`, least recently used goes first), so SQL that varies with
+    /// the shape of a request (filters, sort keys) cannot grow it without limit; still bind values, never
+    /// interpolate them. Do not hold a statement across another use of the same SQL text.
     public func cachedStatement(_ sql: String) throws -> Statement {
-        if let statement = statementCache[sql] {
-            statement.reset()
-            statement.clearBindings()
-            return statement
+        useCounter &+= 1
+        if let entry = statementCache[sql] {
+            entry.lastUse = useCounter
+            entry.statement.reset()
+            entry.statement.clearBindings()
+            return entry.statement
         }
         let statement = try prepare(sql, persistent: true)
-        statementCache[sql] = statement
+        if statementCache.count >= statementCacheCapacity { evictLeastRecentlyUsed() }
+        statementCache[sql] = CachedStatement(statement: statement, lastUse: useCounter)
         return statement
     }
 
-    /// Number of statements currently cached.
+    /// Finalizes the entry used longest ago. A linear scan: eviction is rare and the cache is small.
+    private func evictLeastRecentlyUsed() {
+        guard let oldest = statementCache.min(by: { $0.value.lastUse < $1.value.lastUse }) else { return }
+        oldest.value.statement.finalize()
+        statementCache[oldest.key] = nil
+    }
+
+    /// Number of statements currently cached (never more than `statementCacheCapacity`).
     public var cachedStatementCount: Int { statementCache.count }
 
     /// Finalizes every cached statement (for example after a schema change in another process).
     public func clearStatementCache() {
-        for statement in statementCache.values { statement.finalize() }
+        for entry in statementCache.values { entry.statement.finalize() }
         statementCache.removeAll()
+    }
+
+    /// Installs a hook SQLite calls before each COMMIT; when it returns true the COMMIT fails and the transaction
+    /// rolls back (`SQLITE_CONSTRAINT_COMMITHOOK`). For fault-injection tests; nil removes it.
+    public func setCommitHook(_ hook: (() -> Bool)?) {
+        guard let handle else { return }
+        commitHook = hook.map(CommitHookBox.init)
+        guard let box = commitHook else {
+            sqlite3_commit_hook(handle, nil, nil)
+            return
+        }
+        sqlite3_commit_hook(handle, { context in
+            guard let context else { return 0 }
+            return Unmanaged<CommitHookBox>.fromOpaque(context).takeUnretainedValue().hook() ? 1 : 0
+        }, Unmanaged.passUnretained(box).toOpaque())
     }
 
     /// Row id of the last successful INSERT on this connection.

@@ -1,0 +1,54 @@
+import SQLite
+
+/// A value a list filter accepts.
+enum FilterValueKind: Sendable {
+    case enumeration([String])
+    case country
+    case id
+
+    var isID: Bool { if case .id = self { return true } else { return false } }
+}
+
+/// How a list filter narrows the rows; the values given are OR-ed and bound as one JSON array, so the SQL text
+/// does not change with how many there are.
+enum FilterKind: Sendable {
+    /// `column IN (…)`.
+    case equals(column: String)
+    /// The JSON array in `column` contains one of the values.
+    case jsonArrayContains(column: String)
+    /// `id IN (SELECT … WHERE x IN (%VALUES%))`: the SQL holds `%VALUES%` where the list of values goes.
+    case subquery(String)
+}
+
+/// A documented list filter: a query parameter named after a field.
+struct ListFilter: Sendable {
+    let name: String
+    let kind: FilterKind
+    let values: FilterValueKind
+}
+
+/// What one list accepts: its filters, how it may be sorted, search and date range. Resources derive theirs from
+/// their spec; sub-lists, history and the timeline declare their own.
+struct ListDefinition: Sendable {
+    var filters: [ListFilter] = []
+    /// Sort names to SQL expressions (`id` always sorts by `t.id`); ignored when `fixedSort` is set.
+    var sorts: [String: String] = [:]
+    /// A list whose order is not the client's choice (no `sort`, no `updated_since`).
+    var fixedSort: [SortKey]? = nil
+    /// The FTS table behind `q`.
+    var searchTable: String? = nil
+    /// `from`/`to`: a row matches when [start, end] overlaps the range (end may equal start).
+    var dateRange: (start: String, end: String)? = nil
+    /// Parameters a list takes beyond filters (e.g. the timeline's `kind`), handed to it in `ListQuery.extra`.
+    var extraParameters: Set<String> = []
+
+    /// The query parameters this list takes.
+    var parameterNames: Set<String> {
+        var names: Set<String> = fixedSort == nil ? ["limit", "cursor", "sort", "updated_since"] : ["limit", "cursor"]
+        names.formUnion(filters.map(\.name))
+        names.formUnion(extraParameters)
+        if searchTable != nil { names.insert("q") }
+        if dateRange != nil { names.formUnion(["from", "to"]) }
+        return names
+    }
+}

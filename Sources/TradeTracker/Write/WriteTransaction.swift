@@ -1,0 +1,20 @@
+import SQLite
+
+/// One write running on the writer connection: the connection, who writes, and what may happen only once the
+/// commit is durable (filling caches, waking the feed). Nothing of a write is visible outside the database before
+/// its COMMIT succeeds; if it fails, the actions are dropped with the transaction.
+final class WriteTransaction {
+    let db: SQLiteConnection
+    let context: WriteContext
+    private(set) var afterCommit: [@Sendable () -> Void] = []
+
+    init(db: SQLiteConnection, context: WriteContext) {
+        self.db = db
+        self.context = context
+    }
+
+    /// Runs `action` after the commit, in order, only if the commit succeeds.
+    func onCommit(_ action: @escaping @Sendable () -> Void) {
+        afterCommit.append(action)
+    }
+}
