@@ -17,7 +17,12 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     /// The primary result code: the low byte of the extended one.
     public var primaryCode: Int32 { code & 0xff }
 
-    public var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT }
+    /// A constraint of the schema refused the statement. Not a COMMIT a commit hook refused: that is no rule of the
+    /// data, but the transaction failing to end.
+    public var isConstraintViolation: Bool { primaryCode == SQLITE_CONSTRAINT && code != SQLiteResultCode.constraintCommitHook }
+
+    /// The COMMIT was turned into a rollback by a commit hook (fault injection).
+    public var isCommitRefused: Bool { code == SQLiteResultCode.constraintCommitHook }
 
     /// A duplicate in a UNIQUE index or a PRIMARY KEY: both mean "already exists" to a caller.
     public var isUniqueViolation: Bool {
@@ -73,6 +78,7 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
 /// that the Swift importer does not carry over reliably.
 enum SQLiteResultCode {
     static let constraintCheck: Int32 = SQLITE_CONSTRAINT | (1 << 8)
+    static let constraintCommitHook: Int32 = SQLITE_CONSTRAINT | (2 << 8)
     static let constraintForeignKey: Int32 = SQLITE_CONSTRAINT | (3 << 8)
     static let constraintNotNull: Int32 = SQLITE_CONSTRAINT | (5 << 8)
     static let constraintPrimaryKey: Int32 = SQLITE_CONSTRAINT | (6 << 8)

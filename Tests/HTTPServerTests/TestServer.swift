@@ -65,9 +65,52 @@ struct SecretFailure: Error, CustomStringConvertible {
 /// Loggers in tests write to /dev/null so the output stays readable.
 let quietLogger = Logger(minimumLevel: .error, fd: open("/dev/null", O_WRONLY))
 
+/// The streams the `/stream/open` handler started, for tests that watch how they end.
+final class StreamProbe: @unchecked Sendable {
+    // `streams` and `terminations` are guarded by `lock`.
+    private let lock = NSLock()
+    private var streams: [EventStream] = []
+    private var terminations = 0
+
+    func add(_ stream: EventStream) {
+        stream.onTermination { [self] in lock.lock(); terminations += 1; lock.unlock() }
+        lock.lock(); streams.append(stream); lock.unlock()
+    }
+
+    var started: [EventStream] { lock.lock(); defer { lock.unlock() }; return streams }
+    var terminated: Int { lock.lock(); defer { lock.unlock() }; return terminations }
+}
+
 /// The handlers the server tests talk to.
-func makeTestRouter(slowGate: Gate) -> Router {
+func makeTestRouter(slowGate: Gate, streams: StreamProbe = StreamProbe()) -> Router {
     var router = Router()
+    // Completed later from another thread, without a worker waiting.
+    router.add("GET", "/deferred") { _ in
+        let deferred = DeferredResponse()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) { deferred.complete(.text("later")) }
+        return .deferred(deferred)
+    }
+    // Completed before the connection attaches to it.
+    router.add("GET", "/deferred/ready") { _ in
+        let deferred = DeferredResponse()
+        deferred.complete(.text("ready"))
+        deferred.complete(.text("ignored: a deferred response completes once"))
+        return .deferred(deferred)
+    }
+    router.add("GET", "/stream/finite") { _ in
+        .stream(contentType: "text/event-stream") { stream in
+            stream.send(Array("data: one\n\n".utf8))
+            stream.send(Array("data: two\n\n".utf8))
+            stream.finish()
+            stream.send(Array("data: after finish\n\n".utf8))
+        }
+    }
+    router.add("GET", "/stream/open") { _ in
+        .stream(contentType: "text/event-stream") { stream in
+            streams.add(stream)
+            stream.send(Array("data: open\n\n".utf8))
+        }
+    }
     router.add("GET", "/hello") { _ in .text("hello") }
     router.add("POST", "/echo") { request in
         var response = HTTPResponse(status: 200, body: request.body)
@@ -91,6 +134,7 @@ func makeTestRouter(slowGate: Gate) -> Router {
 final class TestServer {
     let server: HTTPServer
     let slowGate = Gate()
+    let streams = StreamProbe()
     var port: Int { server.port }
 
     init(_ configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
@@ -98,7 +142,7 @@ final class TestServer {
         configuration.port = 0
         configuration.workerCount = 2
         configure(&configuration)
-        let responder = Responder(router: makeTestRouter(slowGate: slowGate), renderer: TestProblemRenderer())
+        let responder = Responder(router: makeTestRouter(slowGate: slowGate, streams: streams), renderer: TestProblemRenderer())
         server = HTTPServer(configuration: configuration, responder: responder, logger: quietLogger)
         try server.start()
     }

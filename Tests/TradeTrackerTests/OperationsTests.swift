@@ -49,6 +49,22 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(response.headers["Retry-After"], "5")
     }
 
+    func testReadyzIs503WhileShuttingDown() throws {
+        var router = Router()
+        let shuttingDown = ShutdownFlagForTest()
+        OperationsRoutes(database: app.app.database, openAPIDocument: [], isShuttingDown: { shuttingDown.value }).register(on: &router)
+        let responder = Responder(router: router, renderer: ProblemRenderer(logger: Logger(minimumLevel: .error)))
+        XCTAssertEqual(responder.respond(to: HTTPRequest(method: "GET", target: "/readyz")).status, 200)
+        shuttingDown.value = true
+        let response = responder.respond(to: HTTPRequest(method: "GET", target: "/readyz"))
+        XCTAssertEqual(response.status, 503)
+        let json = try JSONParser.parse(response.body)
+        XCTAssertEqual(json["status"], .string("not_ready"))
+        XCTAssertEqual(json["checks"]?["shutting_down"], .bool(true))
+        XCTAssertEqual(json["checks"]?["database_writable"], .bool(true), "only the shutdown makes it unready")
+        XCTAssertEqual(response.headers["Retry-After"], "5")
+    }
+
     func testOpenAPIDocumentIsServedFromTheProjectFile() throws {
         let response = try app.client().request("GET", "/openapi.yaml")
         XCTAssertEqual(response.status, 200)
@@ -90,4 +106,10 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(response.status, 204)
         XCTAssertEqual(response.headers["Allow"], "GET, HEAD, OPTIONS")
     }
+}
+
+/// A flag the readiness check reads; set from the test's thread.
+final class ShutdownFlagForTest: @unchecked Sendable {
+    // Written and read on the test's thread only; the closure that reads it runs there too (responder called inline).
+    var value = false
 }

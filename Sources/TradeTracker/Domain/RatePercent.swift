@@ -7,9 +7,11 @@ enum RatePercent {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, let whole = Int(parts[0]), parts[0].count <= 9 else { return nil }
         var fraction = parts.count == 2 ? String(parts[1]) : ""
+        guard parts[0].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), fraction.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+              parts.count == 1 || !fraction.isEmpty else { return nil }
         while fraction.count > 2 && fraction.hasSuffix("0") { fraction.removeLast() }
-        guard fraction.count <= 2 else { return nil }
-        let cents = fraction.isEmpty ? 0 : Int(fraction.padding(toLength: 2, withPad: "0", startingAt: 0))!
+        guard fraction.count <= 2, let cents = fraction.isEmpty ? 0 : Int(fraction.padding(toLength: 2, withPad: "0", startingAt: 0))
+        else { return nil }
         return whole * 100 + cents
     }
 

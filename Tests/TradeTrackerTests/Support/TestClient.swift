@@ -13,8 +13,8 @@ struct TestResponse {
 
     var text: String { String(decoding: body, as: UTF8.self) }
 
-    /// The body parsed as JSON; fails the caller's expectations loudly when it is not.
-    func json(file: StaticString = #filePath, line: UInt = #line) throws -> JSONValue {
+    /// The body parsed as JSON; throws (failing the calling test) when it is not.
+    func json() throws -> JSONValue {
         try JSONParser.parse(body)
     }
 }

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Streaming responses (Server-Sent Events): the head without a length, then bytes queued from any thread.
-extension Connection {
+extension ClientConnection {
     /// Sends a streaming response's head (no length: the body ends when the connection closes), then parks the
     /// connection without a worker; `starter` gets the stream once the head is out.
     func startStream(_ response: HTTPResponse, starter: @escaping @Sendable (EventStream) -> Void) {

@@ -31,7 +31,7 @@ final class ServerContext: Sendable {
 final class ConnectionRegistry: @unchecked Sendable {
     // `connections` is guarded by `lock`.
     private let lock = NSLock()
-    private var connections: [UInt64: Connection] = [:]
+    private var connections: [UInt64: ClientConnection] = [:]
     private var nextID: UInt64 = 0
 
     var count: Int {
@@ -45,17 +45,17 @@ final class ConnectionRegistry: @unchecked Sendable {
         return nextID
     }
 
-    func add(_ connection: Connection) {
+    func add(_ connection: ClientConnection) {
         lock.lock(); defer { lock.unlock() }
         connections[connection.id] = connection
     }
 
-    func remove(_ connection: Connection) {
+    func remove(_ connection: ClientConnection) {
         lock.lock(); defer { lock.unlock() }
         connections[connection.id] = nil
     }
 
-    func snapshot() -> [Connection] {
+    func snapshot() -> [ClientConnection] {
         lock.lock(); defer { lock.unlock() }
         return Array(connections.values)
     }

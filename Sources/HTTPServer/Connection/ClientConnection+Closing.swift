@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Timeouts, shutdown and closing: the paths that end a connection, whoever owns it at the moment.
-extension Connection {
+extension ClientConnection {
     /// Called by the sweeper from another thread; schedules the check on the connection's queue when due.
     func checkTimeout(now: UInt64) {
         lock.lock()

@@ -106,7 +106,7 @@ public final class HTTPServer: @unchecked Sendable {
                 Listener.refuse(fd, shuttingDown: context.isShuttingDown, context: context)
                 continue
             }
-            let connection = Connection(fd: fd, id: context.registry.makeID(),
+            let connection = ClientConnection(fd: fd, id: context.registry.makeID(),
                                         remoteAddress: peer.text, context: context)
             context.registry.add(connection)
             connection.start()

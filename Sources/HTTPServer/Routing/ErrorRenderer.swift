@@ -15,7 +15,7 @@ public struct PlainTextErrorRenderer: ErrorRenderer {
         guard let failure = error as? HTTPFailure else {
             return .text("500 Internal Server Error\n", status: 500)
         }
-        var response = HTTPResponse.text("\(failure.status) \(HTTPStatus.reason(failure.status)): \(failure.detail)\n",
+        var response = HTTPResponse.text("\(failure.status) \(HTTPStatus.reason(failure.status)): \(failure.detail) (request \(requestID))\n",
                                          status: failure.status)
         for field in failure.headers { response.headers.add(field.name, field.value) }
         response.closesConnection = failure.closesConnection

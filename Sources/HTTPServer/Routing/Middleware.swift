@@ -1,4 +1,4 @@
-/// A small value that wraps the rest of the chain (access log, CORS, rate limit, auth, conditional GET).
+/// A small value that wraps the rest of the chain (the product's access log, auth and conditional GET are ones).
 public protocol Middleware: Sendable {
     func handle(_ request: HTTPRequest, next: Handler) throws -> HTTPResponse
 }

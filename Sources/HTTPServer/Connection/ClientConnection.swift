@@ -11,7 +11,7 @@ import Glibc
 /// submitting to a worker, resume as the worker's last act) are inside `lock`, which also guards the
 /// control fields that the timeout sweeper and shutdown read from other threads. That is what makes the
 /// `@unchecked Sendable` safe.
-final class Connection: @unchecked Sendable {
+final class ClientConnection: @unchecked Sendable {
     enum Phase { case reading, processing, writing, streaming, lingering, closed }
     enum TimeoutKind { case header, body, idle, write, linger }
 
