@@ -35,6 +35,9 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
 
     public var isNotNullViolation: Bool { code == SQLiteResultCode.constraintNotNull }
 
+    /// A write on a read-only connection or file (`SQLITE_READONLY` and its extended codes).
+    public var isReadOnly: Bool { primaryCode == SQLITE_READONLY }
+
     /// The database was locked by another connection for longer than the busy timeout.
     public var isBusy: Bool { primaryCode == SQLITE_BUSY }
 

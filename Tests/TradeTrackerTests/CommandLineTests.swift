@@ -55,9 +55,7 @@ final class CommandLineTests: XCTestCase {
 
     // MARK: the real executable
 
-    private var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("trade-tracker")
-    }
+    private var binary: URL { TestApp.executable }
 
     private func temporaryDirectory() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tt-cli-\(UUID().uuidString)")

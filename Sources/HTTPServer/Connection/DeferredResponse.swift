@@ -1,12 +1,15 @@
 import Foundation
 
-/// A response completed later, from any thread, without holding a worker meanwhile (long polling).
+/// A response completed later, from any thread, without holding a worker meanwhile (long polls, writes waiting
+/// for their commit).
 public final class DeferredResponse: @unchecked Sendable {
-    // `completed` and `deliver` are guarded by `lock`; whichever of attach/complete comes second delivers, once.
+    // `completed`, `deliver`, `delivered` and `transforms` are guarded by `lock`; whichever of attach/complete
+    // comes second delivers, once.
     private let lock = NSLock()
     private var completed: HTTPResponse?
     private var deliver: (@Sendable (HTTPResponse) -> Void)?
     private var delivered = false
+    private var transforms: [@Sendable (HTTPResponse) -> HTTPResponse] = []
 
     public init() {}
 
@@ -18,12 +21,29 @@ public final class DeferredResponse: @unchecked Sendable {
             lock.unlock()
             return false
         }
-        completed = response
+        // Under the lock, so a transform added concurrently is either applied here or at once by `transform`.
+        // Transforms are small (headers, a log line) and take no lock that could lead back here.
+        let final = transforms.reduce(response) { $1($0) }
+        transforms = []
+        completed = final
         let target = deliver
         if target != nil { delivered = true }
         lock.unlock()
-        target?(response)
+        target?(final)
         return true
+    }
+
+    /// Lets middleware see and amend the real response (headers, logging, metrics) when it arrives, before it is
+    /// written; applied in the order added. Added after completion (but before delivery), it applies at once.
+    public func transform(_ change: @escaping @Sendable (HTTPResponse) -> HTTPResponse) {
+        lock.lock()
+        if let response = completed, !delivered {
+            completed = change(response)
+            lock.unlock()
+            return
+        }
+        transforms.append(change)
+        lock.unlock()
     }
 
     /// Called by the connection: `handler` writes the response when it arrives (at once if it already has).

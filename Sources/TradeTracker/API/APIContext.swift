@@ -70,3 +70,22 @@ extension HTTPRequest {
         return id
     }
 }
+
+extension APIContext {
+    /// Queues a write and returns at once with a deferred response, completed once the write's commit is durable
+    /// (or with its problem); the request worker is free meanwhile. A body with field problems is answered from a
+    /// reader instead (see `WriteService.rehearse`), so requests that cannot succeed never occupy the writer.
+    func respondAfterCommit(_ request: HTTPRequest, _ write: WriteContext, knownInvalid: Bool = false,
+                            _ body: @escaping @Sendable (WriteTransaction) throws -> WriteOutcome) throws -> HTTPResponse {
+        if knownInvalid { try writes.rehearse(write, body) }
+        let deferred = DeferredResponse()
+        let instance = request.path, requestID = request.requestID
+        try writes.submitOnce(write, body) { result in
+            switch result {
+            case .success(let outcome): deferred.complete(outcome.response)
+            case .failure(let problem): deferred.complete(ProblemRenderer.response(problem, instance: instance, requestID: requestID))
+            }
+        }
+        return .deferred(deferred)
+    }
+}

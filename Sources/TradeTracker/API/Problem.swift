@@ -168,6 +168,21 @@ enum APIError {
         from(.unavailable(detail, retryAfter: retryAfter))
     }
 
+    /// The writer's queue is full: the client should slow down and retry.
+    static func writeQueueFull(_ limit: Int) -> Problem {
+        var headers = HTTPHeaders()
+        headers.add("Retry-After", "1")
+        return Problem(status: 503, code: "write_queue_full", title: "Too many writes waiting",
+                       detail: "\(limit) writes are already waiting for the database; retry shortly", headers: headers)
+    }
+
+    /// The database cannot take writes now (disk full, read-only, I/O error, gone); reads still work.
+    static func storageUnavailable(_ detail: String, retryAfter: Int = 5) -> Problem {
+        var headers = HTTPHeaders()
+        headers.add("Retry-After", String(retryAfter))
+        return Problem(status: 503, code: "storage_unavailable", title: "Storage unavailable", detail: detail, headers: headers)
+    }
+
     static func internalError() -> Problem {
         Problem(status: 500, code: "internal_error", title: "Internal server error",
                 detail: "the server could not complete the request; quote the request_id when reporting it")

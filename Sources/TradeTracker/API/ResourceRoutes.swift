@@ -72,11 +72,11 @@ struct ResourceRoutes: Sendable {
         let members = try RequestBody.object(request)
         let write = try context.writeContext(request)
         let input = InputDecoder.decode(members, spec: spec, mode: .create)
-        let writes = context.writes
-        return try writes.performOnce(write) { transaction in
+        let (writes, spec, collectionPath) = (context.writes, spec, collectionPath)
+        return try context.respondAfterCommit(request, write, knownInvalid: !input.problems.isEmpty) { transaction in
             let row = try writes.insert(transaction, spec, input)
             return writes.outcome(transaction, row, spec: spec, status: 201, location: "\(collectionPath)/\(row.int("id") ?? 0)")
-        }.response
+        }
     }
 
     func patch(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -84,20 +84,20 @@ struct ResourceRoutes: Sendable {
         let ifMatch = try context.ifMatch(request)
         let members = try RequestBody.object(request, allowMergePatch: true)
         let input = InputDecoder.decode(members, spec: spec, mode: .patch)
-        let writes = context.writes
-        return try writes.perform(try context.writeContext(request)) { transaction in
+        let (writes, spec) = (context.writes, spec)
+        return try context.respondAfterCommit(request, try context.writeContext(request), knownInvalid: !input.problems.isEmpty) { transaction in
             let row = try writes.update(transaction, spec, id: id, input, ifMatch: ifMatch)
             return writes.outcome(transaction, row, spec: spec, status: 200)
-        }.response
+        }
     }
 
     func delete(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try request.id(singular: spec.singular)
         let ifMatch = try context.ifMatch(request)
-        let writes = context.writes
-        return try writes.perform(try context.writeContext(request)) { transaction in
+        let (writes, spec) = (context.writes, spec)
+        return try context.respondAfterCommit(request, try context.writeContext(request)) { transaction in
             try writes.delete(transaction, spec, id: id, ifMatch: ifMatch)
             return WriteOutcome.noContent
-        }.response
+        }
     }
 }

@@ -18,6 +18,10 @@ public struct AppConfiguration: Sendable {
     public var tokens: String?
     public var requireAuthForReads = false
     public var requireIfMatch = false
+    /// Most writes the writer commits in one transaction.
+    public var writerBatchLimit = 64
+    /// Most writes waiting for the writer; past it a write gets 503.
+    public var writerQueueLimit = 1024
     /// The demo data file `--demo` loads.
     public var demoFile = "./demo/us-china-2025.json"
     /// How often open event streams get a `:` heartbeat comment (tests shorten it). Public like every stored

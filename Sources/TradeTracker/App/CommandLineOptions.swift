@@ -89,6 +89,12 @@ public enum CommandLineOptions {
         Option(flag: "shutdown-grace", value: "SECONDS", help: "how long shutdown waits for in-flight requests (default 10)") {
             $0.server.shutdownGracePeriod = try seconds($1, "shutdown-grace")
         },
+        Option(flag: "writer-batch", value: "N", help: "most writes committed in one transaction (default 64)") {
+            $0.writerBatchLimit = try integer($1, "writer-batch", 1...10_000)
+        },
+        Option(flag: "writer-queue", value: "N", help: "most writes waiting for the writer, 503 past it (default 1024)") {
+            $0.writerQueueLimit = try integer($1, "writer-queue", 1...1_000_000)
+        },
         Option(flag: "db-readers", value: "N", help: "read-only database connections (default 4)") {
             $0.databaseReaders = try integer($1, "db-readers", 1...64)
         },

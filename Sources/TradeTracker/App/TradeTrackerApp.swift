@@ -9,6 +9,7 @@ public final class TradeTrackerApp: Sendable {
     let database: Database
     let server: HTTPServer
     let feed: ChangeFeed
+    let writes: WriteService
     /// Every method and path template the server answers, for the spec-coverage test.
     public let routes: [(method: String, template: String)]
 
@@ -28,7 +29,9 @@ public final class TradeTrackerApp: Sendable {
         let tokens = try Self.loadTokens(configuration)
         let signal = ChangeSignal(seq: try database.pool.read { try ChangeSignal.newestSeq($0) })
         let records = RecordCache()
-        let writes = WriteService(pool: database.pool, records: records, changes: signal, idempotency: IdempotencyStore(), logger: logger)
+        let writes = WriteService(pool: database.pool, records: records, changes: signal, idempotency: IdempotencyStore(), logger: logger,
+                                  batchLimit: configuration.writerBatchLimit, queueLimit: configuration.writerQueueLimit)
+        self.writes = writes
         let context = APIContext(pool: database.pool, clock: clock, signer: try Self.cursorSigner(database.pool),
                                  requireIfMatch: configuration.requireIfMatch, logger: logger, changes: signal, records: records,
                                  writes: writes)
@@ -40,6 +43,7 @@ public final class TradeTrackerApp: Sendable {
                     logger.info("the database already holds data; the demo data was not loaded")
                 }
             } catch {
+                writes.writer.stop(timeout: .seconds(1))
                 database.close()
                 throw error
             }
@@ -107,9 +111,12 @@ public final class TradeTrackerApp: Sendable {
     /// Graceful stop: finish in-flight requests, close connections, then the database.
     public func shutdown() {
         logger.info("shutting down")
-        // Long polls are answered and event streams ended first, so the server's drain finds them done.
+        // Long polls are answered and event streams ended first, so the server's drain finds them done. Writes still
+        // queued finish (within the grace period) and are answered while the server drains; new ones get 503.
         feed.shutdown()
+        writes.writer.stopAccepting()
         server.shutdown()
+        writes.writer.stop(timeout: configuration.server.shutdownGracePeriod)
         database.close()
         logger.info("stopped")
         logger.flush()

@@ -8,7 +8,15 @@ struct AccessLog: Middleware {
         let started = ContinuousClock.now
         do {
             let response = try next(request)
-            record(request, status: response.status, started: started)
+            if let deferred = response.deferred {
+                // Logged when the real answer arrives (a write's commit, a long poll's change).
+                deferred.transform { [self] completed in
+                    record(request, status: completed.status, started: started)
+                    return completed
+                }
+            } else {
+                record(request, status: response.status, started: started)
+            }
             return response
         } catch let error as Problem {
             record(request, status: error.status, started: started)

@@ -56,18 +56,18 @@ enum Attendance {
             let members = try RequestBody.object(request)
             let write = try context.writeContext(request)
             let input = InputDecoder.decode(members, spec: spec, mode: .create)
-            return try context.writes.performOnce(write) { transaction in
+            return try context.respondAfterCommit(request, write, knownInvalid: !input.problems.isEmpty) { transaction in
                 let row = try add(transaction, roundID: roundID, input)
                 return .record(encode(row), status: 201, location: "/v1/rounds/\(roundID)/participants/\(row.int("participant_id") ?? 0)")
-            }.response
+            }
         }
         router.add("DELETE", "/v1/rounds/{id}/participants/{participant_id}") { request in
             let (roundID, participantID) = (try request.id(singular: "round"), try request.id("participant_id", singular: "participant"))
             let ifMatch = try context.ifMatch(request)
-            return try context.writes.perform(try context.writeContext(request)) { transaction in
+            return try context.respondAfterCommit(request, try context.writeContext(request)) { transaction in
                 try remove(transaction, roundID: roundID, participantID: participantID, ifMatch: ifMatch)
                 return WriteOutcome.noContent
-            }.response
+            }
         }
     }
 

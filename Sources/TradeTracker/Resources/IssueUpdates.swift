@@ -45,22 +45,22 @@ enum IssueUpdates {
             let write = try context.writeContext(request)
             let input = InputDecoder.decode(members, spec: spec, mode: .create)
             let writes = context.writes
-            return try writes.performOnce(write) { transaction in
+            return try context.respondAfterCommit(request, write, knownInvalid: !input.problems.isEmpty) { transaction in
                 let row = try add(writes, transaction, issueID: issueID, input)
                 return writes.outcome(transaction, row, spec: spec, status: 201,
                                       location: "/v1/issues/\(issueID)/updates/\(row.int("id") ?? 0)")
-            }.response
+            }
         }
         router.add("DELETE", "/v1/issues/{id}/updates/{update_id}") { request in
             let issueID = try request.id(singular: "issue")
             let updateID = try request.id("update_id", singular: "issue update")
             let ifMatch = try context.ifMatch(request)
             let writes = context.writes
-            return try writes.perform(try context.writeContext(request)) { transaction in
+            return try context.respondAfterCommit(request, try context.writeContext(request)) { transaction in
                 try writes.delete(transaction, spec, id: updateID, ifMatch: ifMatch, belongsTo: { $0.int("issue_id") == issueID },
                                   notFound: notFound(updateID, issueID: issueID))
                 return WriteOutcome.noContent
-            }.response
+            }
         }
     }
 

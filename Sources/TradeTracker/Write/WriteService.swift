@@ -2,61 +2,108 @@ import Foundation
 import HTTPServer
 import SQLite
 
-/// The one way anything is written: routes, attendance, issue updates, the demo loader (and later batches and
-/// imports) hand it decoded values and a `WriteContext`; it runs them on the writer in one transaction with their
-/// change-log rows and Idempotency-Key record, and only once the COMMIT has succeeded fills the record cache and
-/// wakes the change feed. It knows nothing of HTTP requests.
+/// The one way anything is written: routes, attendance, issue updates and the demo loader (later batches and
+/// imports) hand it decoded values and a `WriteContext`; it queues them for the single writer, which runs them with
+/// their change-log rows and Idempotency-Key record, many to a transaction, and only once the COMMIT has succeeded
+/// fills the record cache, wakes the change feed and answers. It knows nothing of HTTP requests.
 final class WriteService: Sendable {
     let pool: DatabasePool
     let records: RecordCache
     let changes: ChangeSignal
     let idempotency: IdempotencyStore
+    let writer: DatabaseWriter
     let logger: Logger
 
-    init(pool: DatabasePool, records: RecordCache, changes: ChangeSignal, idempotency: IdempotencyStore, logger: Logger) {
+    init(pool: DatabasePool, records: RecordCache, changes: ChangeSignal, idempotency: IdempotencyStore, logger: Logger,
+         batchLimit: Int = 64, queueLimit: Int = 1024) {
         self.pool = pool
         self.records = records
         self.changes = changes
         self.idempotency = idempotency
         self.logger = logger
+        writer = DatabaseWriter(pool: pool, changes: changes, logger: logger, batchLimit: batchLimit, queueLimit: queueLimit)
     }
 
-    /// Runs `body` in one write transaction. After COMMIT: the transaction's `onCommit` actions, then the feed learns
-    /// the newest seq. A storage failure becomes a precise problem; nothing of a failed transaction is kept anywhere.
-    func perform<T>(_ context: WriteContext, _ body: (WriteTransaction) throws -> T) throws -> T {
-        let (result, actions, seq): (T, [@Sendable () -> Void], Int64)
-        do {
-            (result, actions, seq) = try pool.write { db in
-                let transaction = WriteTransaction(db: db, context: context)
-                let result = try body(transaction)
-                return (result, transaction.afterCommit, try ChangeSignal.newestSeq(db))
-            }
-        } catch let error as SQLiteError {
-            throw StorageErrors.problem(for: error, logger: logger)
-        }
-        for action in actions { action() }
-        changes.publish(seq)
-        return result
+    /// Queues `body` for the writer; `completion` runs (on the writer thread) once its commit is durable, or with the
+    /// problem that stopped it. A full queue is a 503 thrown at once.
+    func submit<T: Sendable>(_ context: WriteContext, _ body: @escaping @Sendable (WriteTransaction) throws -> T,
+                             completion: @escaping @Sendable (Result<T, Problem>) -> Void) throws(Problem) {
+        try writer.submit(WriteJob(context: context, execute: { transaction in
+            let result = try body(transaction)
+            return { completion(.success(result)) }
+        }, fail: { completion(.failure($0)) }))
     }
 
-    /// `perform` for a request that may carry an Idempotency-Key: the first successful outcome is stored in the
-    /// same transaction and replayed for the same key and request; another request with the key is a 422, and
-    /// one still running with it a 409.
-    func performOnce(_ context: WriteContext, _ body: (WriteTransaction) throws -> WriteOutcome) throws -> WriteOutcome {
-        guard let claim = context.idempotency else { return try perform(context, body) }
+    /// `submit` for a request that may carry an Idempotency-Key: the first successful outcome is stored in the
+    /// same transaction and replayed for the same key and request; another request with the key is a 422, and one
+    /// still running with it a 409.
+    func submitOnce(_ context: WriteContext, _ body: @escaping @Sendable (WriteTransaction) throws -> WriteOutcome,
+                    completion: @escaping @Sendable (Result<WriteOutcome, Problem>) -> Void) throws(Problem) {
+        guard let claim = context.idempotency else { return try submit(context, body, completion: completion) }
         try idempotency.begin(claim)
-        defer { idempotency.end(claim) }
-        return try perform(context) { transaction in
-            if let stored = try IdempotencyStore.stored(transaction.db, claim, now: context.now) { return stored }
+        do {
+            try submit(context, Self.once(claim, body)) { [idempotency] result in
+                idempotency.end(claim)
+                completion(result)
+            }
+        } catch {
+            idempotency.end(claim)
+            throw error
+        }
+    }
+
+    /// The body with its Idempotency-Key handling: replay a stored outcome, or store a successful one.
+    private static func once(_ claim: IdempotencyClaim, _ body: @escaping @Sendable (WriteTransaction) throws -> WriteOutcome)
+        -> @Sendable (WriteTransaction) throws -> WriteOutcome {
+        { transaction in
+            if let stored = try IdempotencyStore.stored(transaction.db, claim, now: transaction.context.now) { return stored }
             let outcome = try body(transaction)
             // Only a success is stored: as with Stripe, a refused request saved nothing, so a retry with the same key
             // after fixing the cause runs again.
             if (200..<300).contains(outcome.status) {
-                try IdempotencyStore.store(transaction.db, claim, outcome, now: context.now)
+                try IdempotencyStore.store(transaction.db, claim, outcome, now: transaction.context.now)
             }
             return outcome
         }
     }
+
+    /// Runs `body` through the writer and waits for its commit (start-up work such as the demo loader, and tests).
+    func perform<T: Sendable>(_ context: WriteContext, _ body: @escaping @Sendable (WriteTransaction) throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let result = ResultBox<T>()
+        try submit(context, body) { outcome in
+            result.value = outcome
+            done.signal()
+        }
+        done.wait()
+        return try result.value!.get()
+    }
+
+    /// Runs a write that is known to fail (its body had field problems) on a reader, inside a transaction that is
+    /// rolled back: the same checks in the same order give the same answer (404, 412, one 422 with every problem),
+    /// and the writer never sees it. Returns normally only if the body unexpectedly passed.
+    func rehearse(_ context: WriteContext, _ body: @Sendable (WriteTransaction) throws -> WriteOutcome) throws {
+        do {
+            try pool.read { db in
+                try db.execute("BEGIN DEFERRED TRANSACTION")
+                defer { try? db.execute("ROLLBACK TRANSACTION") }
+                let transaction = WriteTransaction(db: db, context: context)
+                if let claim = context.idempotency, try IdempotencyStore.stored(db, claim, now: context.now) != nil {
+                    return  // a replay: let the writer answer it
+                }
+                _ = try body(transaction)
+            }
+        } catch let error as SQLiteError {
+            // A write attempted on the read-only connection means the checks passed after all: let the writer run it.
+            if error.isReadOnly { return }
+            throw StorageErrors.problem(for: error, logger: logger)
+        }
+    }
+}
+
+/// Carries a result from the writer thread to the thread waiting on a semaphore; the semaphore orders the accesses.
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: Result<T, Problem>?
 }
 
 /// Maps SQLite failures that slip past validation to problems; internals stay in the log.

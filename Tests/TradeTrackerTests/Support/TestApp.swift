@@ -4,7 +4,7 @@ import SQLite
 @testable import TradeTracker
 
 /// The real app on 127.0.0.1 port 0 with its own temporary database, for end-to-end tests.
-final class TestApp {
+final class TestApp: Sendable {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -34,6 +34,26 @@ final class TestApp {
 
     var databasePath: String { app.configuration.databasePath }
 
+    /// The `trade-tracker` executable built beside the test bundle, for child-process tests.
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("trade-tracker")
+    }
+
+    /// Holds the writer connection until the returned function is called: writes queue up meanwhile (and the
+    /// writer thread waits for the connection), so a test can make them land in one batch.
+    func holdWriter() -> () -> Void {
+        let taken = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let pool = app.database.pool
+        Thread.detachNewThread {
+            try? pool.withWriter { _ in
+                taken.signal()
+                release.wait()
+            }
+        }
+        taken.wait()
+        return { release.signal() }
+    }
+
     func client() -> TestClient { TestClient(port: port) }
 
     /// Reads the database directly (a separate connection), to check what the API stored.
@@ -47,4 +67,14 @@ final class TestApp {
         app.shutdown()
         try? FileManager.default.removeItem(at: directory)
     }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; whether it held.
+func eventually(timeout: TimeInterval = 5, _ condition: () -> Bool) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return condition()
 }

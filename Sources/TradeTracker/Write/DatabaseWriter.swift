@@ -1,0 +1,215 @@
+import Foundation
+import HTTPServer
+import SQLite
+
+/// One queued write: what to run in its savepoint, and how its requester hears the outcome.
+struct WriteJob: Sendable {
+    let context: WriteContext
+    /// Runs the write inside its savepoint; returns what to do once its commit is durable (deliver the result).
+    let execute: @Sendable (WriteTransaction) throws -> @Sendable () -> Void
+    /// Called with the problem when the write, or the commit it was part of, failed.
+    let fail: @Sendable (Problem) -> Void
+}
+
+/// The single writer: one thread that owns the write connection and drains a bounded queue in batches (group
+/// commit). Each batch is one `BEGIN IMMEDIATE`, a `SAVEPOINT` per write (a write that fails rolls back alone and
+/// gets its own answer), one `COMMIT` — one fsync under synchronous=FULL. Only after the COMMIT has succeeded do the
+/// batch's post-commit actions run, the change feed learn the new tip (once per batch) and the requesters hear back.
+/// Request workers never wait for it: they queue a job and return a deferred response.
+final class DatabaseWriter: @unchecked Sendable {
+    private let pool: DatabasePool
+    private let changes: ChangeSignal
+    private let logger: Logger
+    let batchLimit: Int
+    let queueLimit: Int
+
+    // `queue`, `head`, `accepting` and `running` are guarded by `condition`; the thread alone uses the connection.
+    private let condition = NSCondition()
+    private var queue: [WriteJob?] = []
+    private var head = 0
+    private var accepting = true
+    private var running = true
+    private var inBatch = 0
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(pool: DatabasePool, changes: ChangeSignal, logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024) {
+        self.pool = pool
+        self.changes = changes
+        self.logger = logger
+        self.batchLimit = max(1, batchLimit)
+        self.queueLimit = max(1, queueLimit)
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "database-writer"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    /// Writes waiting for the writer (for metrics).
+    var queueDepth: Int {
+        condition.lock(); defer { condition.unlock() }
+        return queue.count - head
+    }
+
+    /// Writes queued or running, not yet answered.
+    var pending: Int {
+        condition.lock(); defer { condition.unlock() }
+        return queue.count - head + inBatch
+    }
+
+    /// Queues `job`; a full queue or a writer that stopped taking writes is a 503 at once, never unbounded memory.
+    func submit(_ job: WriteJob) throws(Problem) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard accepting else { throw APIError.unavailable("the server is shutting down and takes no more writes", retryAfter: 5) }
+        guard queue.count - head < queueLimit else {
+            throw APIError.writeQueueFull(queueLimit)
+        }
+        queue.append(job)
+        condition.signal()
+    }
+
+    /// New writes get 503 from now on; queued ones still run.
+    func stopAccepting() {
+        condition.lock()
+        accepting = false
+        condition.unlock()
+    }
+
+    /// Stops taking writes, lets the queued ones finish (at most `timeout`), then stops the thread. Writes still
+    /// queued after the timeout are refused with 503, never left unanswered.
+    func stop(timeout: Duration) {
+        condition.lock()
+        accepting = false
+        condition.broadcast()
+        condition.unlock()
+        let deadline = DispatchTime.now() + .nanoseconds(Int(min(timeout.nanoseconds, UInt64(Int.max))))
+        while DispatchTime.now() < deadline {
+            condition.lock()
+            let empty = queue.count == head
+            condition.unlock()
+            if empty { break }
+            usleep(5_000)
+        }
+        condition.lock()
+        running = false
+        let abandoned = queue[head...].compactMap { $0 }
+        queue = []
+        head = 0
+        condition.broadcast()
+        condition.unlock()
+        for job in abandoned { job.fail(APIError.unavailable("the server stopped before this write ran; retry", retryAfter: 5)) }
+        _ = finished.wait(timeout: .now() + .seconds(10))
+    }
+
+    // MARK: the writer thread
+
+    private func run() {
+        while let batch = nextBatch() {
+            commit(batch)
+            condition.lock()
+            inBatch = 0
+            condition.unlock()
+        }
+    }
+
+    private func nextBatch() -> [WriteJob]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while running && queue.count == head { condition.wait() }
+        guard queue.count > head else { return nil }
+        let end = min(queue.count, head + batchLimit)
+        let batch = queue[head..<end].compactMap { $0 }
+        for i in head..<end { queue[i] = nil }
+        head = end
+        inBatch = batch.count
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: queue.capacity <= 4 * queueLimit)
+            head = 0
+        } else if head > 1024 && head > queue.count / 2 {
+            queue.removeFirst(head)
+            head = 0
+        }
+        return batch
+    }
+
+    /// Runs `batch` in one transaction. If SQLite rolls the whole transaction back under a failing write (a full
+    /// disk, an I/O error), that write is answered with its failure and the others run again in a new one.
+    private func commit(_ batch: [WriteJob]) {
+        var remaining = batch
+        var attempts = 0
+        while !remaining.isEmpty {
+            attempts += 1
+            remaining = attempt(remaining, retriesLeft: attempts < 3)
+        }
+    }
+
+    /// One transaction over `jobs`; returns the jobs to run again (their transaction was lost, not their fault).
+    private func attempt(_ jobs: [WriteJob], retriesLeft: Bool) -> [WriteJob] {
+        var succeeded: [(job: WriteJob, deliver: @Sendable () -> Void, actions: [@Sendable () -> Void])] = []
+        var began = false
+        do {
+            let seq: Int64 = try pool.withWriter { db in
+                try db.execute("BEGIN IMMEDIATE TRANSACTION")
+                began = true
+                for (index, job) in jobs.enumerated() {
+                    do {
+                        try db.execute("SAVEPOINT write_job")
+                        let transaction = WriteTransaction(db: db, context: job.context)
+                        let deliver = try job.execute(transaction)
+                        try db.execute("RELEASE SAVEPOINT write_job")
+                        succeeded.append((job, deliver, transaction.afterCommit))
+                    } catch {
+                        let problem = self.problem(for: error)
+                        guard db.isInTransaction else {
+                            // SQLite ended the transaction itself: this write failed, the ones before it lost their work.
+                            job.fail(problem)
+                            throw LostTransaction(rerun: succeeded.map(\.job) + jobs[(index + 1)...])
+                        }
+                        try? db.execute("ROLLBACK TO SAVEPOINT write_job; RELEASE SAVEPOINT write_job")
+                        job.fail(problem)
+                    }
+                }
+                do {
+                    let seq = try ChangeSignal.newestSeq(db)
+                    try db.execute("COMMIT TRANSACTION")
+                    return seq
+                } catch {
+                    if db.isInTransaction { try? db.execute("ROLLBACK TRANSACTION") }
+                    throw error
+                }
+            }
+            for entry in succeeded { for action in entry.actions { action() } }
+            changes.publish(seq)
+            for entry in succeeded { entry.deliver() }
+            return []
+        } catch let lost as LostTransaction {
+            if retriesLeft { return lost.rerun }
+            let problem = APIError.storageUnavailable("the database could not complete the write")
+            for job in lost.rerun { job.fail(problem) }
+            return []
+        } catch {
+            // Nothing of the batch was kept. Before BEGIN no write ran, so all hear why; after it, the writes that
+            // failed on their own were answered already and the others hear why the commit failed.
+            let problem = self.problem(for: error)
+            for job in began ? succeeded.map(\.job) : jobs { job.fail(problem) }
+            return []
+        }
+    }
+
+    private func problem(for error: any Error) -> Problem {
+        switch error {
+        case let problem as Problem: return problem
+        case let error as SQLiteError: return StorageErrors.problem(for: error, logger: logger)
+        default:
+            logger.error("write failed: \(error)")
+            return APIError.internalError()
+        }
+    }
+
+    private struct LostTransaction: Error {
+        let rerun: [WriteJob]
+    }
+}
