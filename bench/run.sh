@@ -20,6 +20,8 @@
 # killed on exit, like the server and nginx.
 #
 # Environment:
+#   BENCH_BINARY=/path   measure that binary (no build); migrations and openapi.yaml come from the
+#                        checkout it sits in (or BENCH_APP_ROOT=DIR)
 #   BENCH_SKIP_BUILD=1   use the existing .build/release/trade-tracker
 #   BENCH_DURATION=10    seconds per measured wrk run
 #   BENCH_WARMUP=3       seconds per warm-up wrk run
@@ -27,22 +29,26 @@
 #   BENCH_RESULTS=DIR    where raw wrk outputs go (default bench/results/TIMESTAMP)
 set -euo pipefail
 
+CALLER_PWD="$PWD"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"          # log, die, BINARY, APP_ROOT, build_release, binary_info, free_port
 
 DURATION="${BENCH_DURATION:-10}"
 WARMUP="${BENCH_WARMUP:-3}"
 THREADS="${BENCH_THREADS:-2}"
-BINARY="$ROOT/.build/release/trade-tracker"
 RESULTS="${BENCH_RESULTS:-$ROOT/bench/results/$(date -u +%Y%m%dT%H%M%SZ)}"
 
 WORK=""            # temp dir: database, nginx prefix and root
 SERVER_PID=""      # set by start_server
 SERVER_PORT=""
 SERVER_URL=""      # http://127.0.0.1:PORT
+SERVER_DB=""       # its database file
 NGINX_PID=""       # set by start_nginx
 NGINX_URL=""
 NGINX_DIR=""
+NGINX_USED=0       # 1 once start_nginx ran: print which config the ratios are against
 ROWS=()            # table rows, printed at the end
 NOTES=()           # anything odd seen on the way (socket errors, non-2xx, ...)
 FOOTER=()          # lines printed under the table (e.g. peak RSS at stop)
@@ -50,9 +56,9 @@ BG_PIDS=()         # set by start_background, killed on exit
 PAIR_COUNT=0       # alternates which side is measured first
 CURRENT_SCENARIO=""  # name of the scenario running
 LAST_BG_PID=""     # set by start_background
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+PAIR_RPS="" PAIR_P50="" PAIR_P99=""   # our side of the last measure_pair
+ACKNOWLEDGED=0     # 201s seen by the writers of the current scenario (check_stored)
+IN_FLIGHT=0        # their requests left unanswered when wrk stopped
 
 # ---------------------------------------------------------------- tools
 
@@ -63,6 +69,7 @@ ensure_tools() {
     command -v curl >/dev/null || missing+=(curl)
     command -v python3 >/dev/null || missing+=(python3)
     command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+    command -v sqlite3 >/dev/null || missing+=(sqlite3)   # counts stored rows (python3's sqlite3 if this fails)
     [ ${#missing[@]} -eq 0 ] && return 0
     log "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -73,6 +80,8 @@ ensure_tools() {
             # nginx-light on Debian 12; Debian 13 only has nginx.
             $sudo apt-get install -y -qq nginx-light >/dev/null \
                 || $sudo apt-get install -y -qq nginx >/dev/null
+        elif [ "$pkg" = sqlite3 ]; then
+            $sudo apt-get install -y -qq sqlite3 >/dev/null || log "no sqlite3 CLI; counting with python3"
         else
             $sudo apt-get install -y -qq "$pkg" >/dev/null
         fi
@@ -80,20 +89,6 @@ ensure_tools() {
 }
 
 nginx_bin() { command -v nginx 2>/dev/null || echo /usr/sbin/nginx; }
-
-build_release() {
-    if [ "${BENCH_SKIP_BUILD:-0}" = 1 ]; then
-        [ -x "$BINARY" ] || die "BENCH_SKIP_BUILD=1 but $BINARY does not exist"
-        return 0
-    fi
-    log "swift build -c release"
-    timeout 1200 swift build -c release >"$RESULTS/build.log" 2>&1 \
-        || { tail -20 "$RESULTS/build.log" >&2; die "release build failed (see $RESULTS/build.log)"; }
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # ---------------------------------------------------------------- our server
 
@@ -103,10 +98,10 @@ start_server() {
     stop_server
     SERVER_PORT="$(free_port)"
     SERVER_URL="http://127.0.0.1:$SERVER_PORT"
-    local db="$WORK/db-$SERVER_PORT"
-    mkdir -p "$db"
+    mkdir -p "$WORK/db-$SERVER_PORT"
+    SERVER_DB="$WORK/db-$SERVER_PORT/bench.sqlite"
     "$BINARY" serve --host 127.0.0.1 --port "$SERVER_PORT" \
-        --database "$db/bench.sqlite" --migrations migrations --openapi openapi.yaml \
+        --database "$SERVER_DB" --migrations "$APP_ROOT/migrations" --openapi "$APP_ROOT/openapi.yaml" \
         --access-log off "$@" 2>>"$RESULTS/server.log" &
     SERVER_PID=$!
     local i
@@ -148,19 +143,38 @@ stop_server() {
     [ "$rc" -eq 0 ] || [ "$rc" -eq 137 ] || NOTES+=("server exited with status $rc after SIGTERM")
 }
 
-# fetch_body URL FILE: save the exact response body, failing on non-2xx.
+# fetch_body URL FILE: save the exact response body, failing on non-2xx, its Content-Type in
+# FILE.type (start_nginx serves the body with it) and its head in FILE.head.
 fetch_body() {
-    curl -sf --max-time 5 -o "$2" "$1" || die "could not fetch $1"
+    curl -sf --max-time 5 -D "$2.head" -o "$2" -w '%{content_type}' "$1" >"$2.type" || die "could not fetch $1"
+}
+
+# count_rows SQL: run a counting query on the server's database (WAL: safe while it runs).
+count_rows() {
+    if command -v sqlite3 >/dev/null; then
+        sqlite3 -readonly -cmd '.timeout 5000' "$SERVER_DB" "$1" && return 0
+    fi
+    python3 -c 'import sqlite3, sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True, timeout=5)
+print(db.execute(sys.argv[2]).fetchone()[0])' "$SERVER_DB" "$1"
 }
 
 # ---------------------------------------------------------------- nginx
 
 # start_nginx FILE  -> NGINX_PID, NGINX_URL
-# nginx (2 workers, access_log off, loopback) answers every path with the
-# bytes of FILE as application/json, so the same path and query work on both
-# servers. One nginx at a time: calling it again replaces the previous one.
+# nginx tuned as people run it in production (NGINX_SUMMARY) answers every path with the bytes of
+# FILE, with the Content-Type fetch_body saved in FILE.type (application/json without one), so the
+# same path and query work on both servers. One nginx at a time: calling it again replaces the
+# previous one.
+#
+# etag and if_modified_since stay at their defaults (on): wrk sends no If-None-Match or
+# If-Modified-Since, so nginx answers every request with a full 200 and the body, as our server
+# does; ETag and Last-Modified only add ~70 bytes to nginx's head.
+NGINX_SUMMARY='2 workers, listen reuseport, sendfile, tcp_nopush, tcp_nodelay, open_file_cache max=1000 inactive=60s (valid 60s, min_uses 1), access_log off, keepalive_requests 1000000, keepalive_timeout 65s, etag and if_modified_since at their defaults'
 start_nginx() {
-    local file="$1"
+    local file="$1" type="application/json"
+    [ -s "$file.type" ] && type="$(cat "$file.type")"
+    case "$type" in *[\"\\{}]*) die "a Content-Type nginx.conf cannot quote: $type" ;; esac
     stop_nginx
     local port
     port="$(free_port)"
@@ -169,38 +183,51 @@ start_nginx() {
     mkdir -p "$NGINX_DIR/root" "$NGINX_DIR/tmp"
     cp "$file" "$NGINX_DIR/root/body"
     chmod 755 "$NGINX_DIR/root"; chmod 644 "$NGINX_DIR/root/body"
-    cat >"$NGINX_DIR/nginx.conf" <<EOF
+    cat >"$NGINX_DIR/nginx.conf" <<NGINX_CONF
 worker_processes 2;
 pid $NGINX_DIR/nginx.pid;
 error_log $NGINX_DIR/error.log warn;
 events { worker_connections 4096; }
 http {
     access_log off;
-    types { }
-    default_type application/json;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    open_file_cache max=1000 inactive=60s;
+    open_file_cache_valid 60s;
+    open_file_cache_min_uses 1;
     keepalive_requests 1000000;
     keepalive_timeout 65;
+    types { }
+    default_type "$type";
     client_body_temp_path $NGINX_DIR/tmp/body;
     proxy_temp_path $NGINX_DIR/tmp/proxy;
     fastcgi_temp_path $NGINX_DIR/tmp/fastcgi;
     uwsgi_temp_path $NGINX_DIR/tmp/uwsgi;
     scgi_temp_path $NGINX_DIR/tmp/scgi;
     server {
-        listen 127.0.0.1:$port;
+        listen 127.0.0.1:$port reuseport;
         root $NGINX_DIR/root;
-        location / { rewrite ^ /body break; }
+        location / { try_files /body =404; }
     }
 }
-EOF
+NGINX_CONF
+    cp "$NGINX_DIR/nginx.conf" "$RESULTS/nginx.conf"   # the last one; they differ in port and type only
     "$(nginx_bin)" -p "$NGINX_DIR" -e "$NGINX_DIR/error.log" -c "$NGINX_DIR/nginx.conf" \
         -g 'daemon off;' 2>>"$RESULTS/nginx.log" &
     NGINX_PID=$!
     NGINX_URL="http://127.0.0.1:$port"
+    NGINX_USED=1
     local i
     for i in $(seq 1 50); do        # 10 s
         if curl -sf -o /dev/null --max-time 1 "$NGINX_URL/"; then
-            cmp -s "$file" <(curl -sf --max-time 2 "$NGINX_URL/x") || die "nginx does not serve the expected bytes"
-            log "nginx pid $NGINX_PID on $NGINX_URL"
+            cmp -s "$file" <(curl -sf --max-time 2 "$NGINX_URL/x?y=1") || die "nginx does not serve the expected bytes"
+            [ "$(curl -sf --max-time 2 -D "$NGINX_DIR/head" -o /dev/null -w '%{content_type}' "$NGINX_URL/x")" = "$type" ] \
+                || die "nginx does not serve Content-Type $type"
+            # Both heads, to see what else differs between the two answers.
+            cp "$NGINX_DIR/head" "$RESULTS/$(basename "$file").nginx.head"
+            [ ! -f "$file.head" ] || cp "$file.head" "$RESULTS/$(basename "$file").ours.head"
+            log "nginx pid $NGINX_PID on $NGINX_URL ($type)"
             return 0
         fi
         kill -0 "$NGINX_PID" 2>/dev/null || { cat "$NGINX_DIR/error.log" >&2 || true; NGINX_PID=""; die "nginx exited at start"; }
@@ -211,12 +238,18 @@ EOF
 
 stop_nginx() {
     [ -n "$NGINX_PID" ] || return 0
-    local pid="$NGINX_PID" i
+    local pid="$NGINX_PID" i line
     NGINX_PID=""
     kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    # A warning (e.g. a directive nginx ignored) makes its figures suspect too: into the notes,
+    # without the timestamp, each distinct one once.
+    while IFS= read -r line; do NOTES+=("nginx: $line"); done \
+        < <(grep -E '\[(warn|error|crit|alert|emerg)\]' "$NGINX_DIR/error.log" 2>/dev/null \
+            | cut -d' ' -f3- | sed 's/^[0-9#]*: //' | sort | uniq -c | sed 's/^ *//' || true)
+    cat "$NGINX_DIR/error.log" >>"$RESULTS/nginx.log" 2>/dev/null || true
 }
 
 # start_background CMD [ARGS...]: run a helper (e.g. a writer loop) that is
@@ -247,16 +280,36 @@ to_ms() {
 }
 
 # run_wrk URL CONNECTIONS [NAME [DURATION [extra wrk args...]]]
-#   -> WRK_RPS, WRK_P50, WRK_P99 (ms), WRK_FILE; raw output in $RESULTS/NAME.txt
+#   -> WRK_RPS, WRK_P50, WRK_P99 (ms), WRK_SECONDS, WRK_FILE; raw output in $RESULTS/NAME.txt
 # Socket errors and non-2xx/3xx responses are added to NOTES.
 run_wrk() {
     local url="$1" conns="$2" name="${3:-wrk-c$2}" dur="${4:-$DURATION}"
     shift $(( $# < 4 ? $# : 4 ))
-    WRK_FILE="$RESULTS/$name.txt"
     local rc=0
-    timeout $((dur + 30)) wrk -t"$THREADS" -c"$conns" -d"${dur}s" --latency "$@" "$url" >"$WRK_FILE" 2>&1 || rc=$?
+    wrk_bounded "$url" "$conns" "$dur" "$@" >"$RESULTS/$name.txt" 2>&1 || rc=$?
     [ "$rc" -eq 0 ] || NOTES+=("$name: wrk exited with status $rc")
+    parse_wrk "$name"
+}
+
+# wrk_bounded URL CONNECTIONS DURATION [extra wrk args...]: one wrk run, killed if it overruns by 30 s.
+wrk_bounded() {
+    local url="$1" conns="$2" dur="$3"
+    shift 3
+    timeout $((dur + 30)) wrk -t"$(wrk_threads "$conns")" -c"$conns" -d"${dur}s" --latency "$@" "$url"
+}
+
+# wrk_threads CONNECTIONS: BENCH_THREADS, but no more than the connections (wrk refuses that)
+wrk_threads() { echo $(( $1 < THREADS ? $1 : THREADS )); }
+
+# parse_wrk NAME: read $RESULTS/NAME.txt -> WRK_RPS, WRK_P50, WRK_P99 (ms), WRK_SECONDS, WRK_FILE;
+# socket errors and non-2xx/3xx responses are added to NOTES.
+parse_wrk() {
+    local name="$1"
+    WRK_FILE="$RESULTS/$name.txt"
     WRK_RPS="$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$WRK_FILE")"
+    WRK_SECONDS="$(awk '/ requests in / { v = $4; sub(/,$/, "", v); print v; exit }' "$WRK_FILE")"
+    WRK_SECONDS="$(to_ms "$WRK_SECONDS")"
+    [ "$WRK_SECONDS" = n/a ] || WRK_SECONDS="$(awk -v m="$WRK_SECONDS" 'BEGIN { printf "%.3f", m / 1000 }')"
     WRK_P50="$(to_ms "$(awk '$1 == "50%" { print $2 }' "$WRK_FILE")")"
     WRK_P99="$(to_ms "$(awk '$1 == "99%" { print $2 }' "$WRK_FILE")")"
     [ -n "$WRK_RPS" ] || { WRK_RPS=0; NOTES+=("$name: no Requests/sec in wrk output"); }
@@ -273,14 +326,14 @@ ratio() {
 # measure_pair SCENARIO PATH CONNECTIONS [extra wrk args...]
 # Warms up both servers, then measures both on PATH (the side measured first
 # alternates from one call to the next) and adds one row to the table.
-# Needs start_server and start_nginx done.
+# Needs start_server and start_nginx done. Our side's figures stay in PAIR_RPS, PAIR_P50, PAIR_P99.
 measure_pair() {
     local scen="$1" path="$2" conns="$3"
     shift 3
     local tag="$scen-c$conns" sides=(ours nginx) side
     [ $((PAIR_COUNT % 2)) -eq 0 ] || sides=(nginx ours)
     PAIR_COUNT=$((PAIR_COUNT + 1))
-    local o_rps o_p50 o_p99 n_rps n_p50 n_p99
+    local n_rps n_p50 n_p99
     for side in "${sides[@]}"; do
         log "$tag: warm-up $side ${WARMUP}s"
         run_wrk "$(side_url "$side")$path" "$conns" "$tag-$side-warmup" "$WARMUP" "$@"
@@ -288,12 +341,12 @@ measure_pair() {
     for side in "${sides[@]}"; do
         log "$tag: measure $side ${DURATION}s"
         run_wrk "$(side_url "$side")$path" "$conns" "$tag-$side" "$DURATION" "$@"
-        if [ "$side" = ours ]; then o_rps=$WRK_RPS o_p50=$WRK_P50 o_p99=$WRK_P99
+        if [ "$side" = ours ]; then PAIR_RPS=$WRK_RPS PAIR_P50=$WRK_P50 PAIR_P99=$WRK_P99
         else n_rps=$WRK_RPS n_p50=$WRK_P50 n_p99=$WRK_P99; fi
     done
     kill -0 "$SERVER_PID" 2>/dev/null || die "server died during $tag (see $RESULTS/server.log)"
-    add_row "$scen" "$path" "$conns" "$o_rps" "$o_p50" "$o_p99" "$n_rps" "$n_p50" "$n_p99" \
-        "$(ratio "$o_rps" "$n_rps")" "$(server_hwm)"
+    add_row "$scen" "$path" "$conns" "$PAIR_RPS" "$PAIR_P50" "$PAIR_P99" "$n_rps" "$n_p50" "$n_p99" \
+        "$(ratio "$PAIR_RPS" "$n_rps")" "$(server_hwm)"
 }
 
 ROW_FORMAT='%-10s %-24s %5s  %9s %7s %7s  %9s %7s %7s  %5s  %9s'
@@ -336,7 +389,7 @@ scenario_rounds() {
 # writes a change per second; then GET /v1/rounds/1 with and without 500 open SSE streams.
 scenario_dashboard() {
     local token="bench-writer-token-0123456789" streams=500
-    TRADE_TRACKER_TOKENS="bench:write:$token" start_server --demo --demo-file "$ROOT/demo/us-china-2025.json"
+    TRADE_TRACKER_TOKENS="bench:write:$token" start_server --demo --demo-file "$APP_ROOT/demo/us-china-2025.json"
     local writer_seconds=$((3 * (WARMUP + DURATION) + 20))
     start_background timeout $((writer_seconds + 10)) python3 "$ROOT/bench/writer.py" "$SERVER_URL" "$token" "$writer_seconds"
     log "dashboard: 64 pollers on /v1/status with If-None-Match, one write a second"
@@ -358,6 +411,112 @@ scenario_dashboard() {
     FOOTER+=("dashboard: SSE holder after the run: $(cat "$held" 2>/dev/null || echo 'no report') (one write a second, each event sent to every stream)")
 }
 
+# parse_posts NAME: read post_source.lua's done() line from $RESULTS/NAME.txt (parse_wrk NAME first)
+#   -> POST_CREATED, POST_OTHER, POST_SENT, POST_RATE (201s per second of the run);
+# adds the run's 201s to ACKNOWLEDGED and its unanswered requests to IN_FLIGHT.
+parse_posts() {
+    local name="$1" line
+    line="$(grep '^post_source:' "$RESULTS/$name.txt" || true)"
+    [ -n "$line" ] || { NOTES+=("$name: no post_source line in wrk output"); line="created=0 other=0 sent=0"; }
+    POST_CREATED="$(sed -n 's/.*created=\([0-9]*\).*/\1/p' <<<"$line")"
+    POST_OTHER="$(sed -n 's/.*other=\([0-9]*\).*/\1/p' <<<"$line")"
+    POST_SENT="$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$line")"
+    POST_RATE="$(awk -v n="$POST_CREATED" -v s="$WRK_SECONDS" 'BEGIN { if (s + 0 == 0) print 0; else printf "%.0f", n / s }')"
+    [ "$POST_OTHER" -eq 0 ] || NOTES+=("$name: $POST_OTHER answers other than 201 (${line#*statuses: })")
+    ACKNOWLEDGED=$((ACKNOWLEDGED + POST_CREATED))
+    IN_FLIGHT=$((IN_FLIGHT + POST_SENT - POST_CREATED - POST_OTHER))
+}
+
+# run_posts CONNECTIONS NAME DURATION: POST /v1/sources in a loop (needs BENCH_TOKEN) -> see parse_posts
+run_posts() {
+    BENCH_TAG="$2" run_wrk "$SERVER_URL" "$1" "$2" "$3" -s "$ROOT/bench/post_source.lua"
+    parse_posts "$2"
+}
+
+# check_stored SCENARIO: count the sources and their change-log rows in the database and compare
+# them with the 201s the clients saw.
+check_stored() {
+    local stored logged
+    stored="$(count_rows 'SELECT count(*) FROM sources')"
+    logged="$(count_rows "SELECT count(*) FROM change_log WHERE resource = 'sources' AND action = 'created'")"
+    FOOTER+=("$1: acknowledged $ACKNOWLEDGED, stored $stored (SELECT count(*) FROM sources; $logged in the change log; $IN_FLIGHT requests were unanswered when wrk stopped)")
+    [ "$stored" -ge "$ACKNOWLEDGED" ] || NOTES+=("$1: LOST WRITES: $ACKNOWLEDGED acknowledged but only $stored stored")
+    [ "$stored" -le $((ACKNOWLEDGED + IN_FLIGHT)) ] || NOTES+=("$1: $stored stored is more than $ACKNOWLEDGED acknowledged + $IN_FLIGHT in flight")
+    [ "$logged" -eq "$stored" ] || NOTES+=("$1: $stored sources but $logged 'created' rows in the change log")
+}
+
+# Commits per second of POST /v1/sources at --synchronous full (the default), with one writer
+# connection and with 32; then the rows in the database against the 201s the clients saw.
+scenario_writes() {
+    local token="bench-writer-token-0123456789" c rate1=0 rate32=0
+    TRADE_TRACKER_TOKENS="bench:write:$token" start_server --synchronous full
+    ACKNOWLEDGED=0 IN_FLIGHT=0
+    export BENCH_TOKEN="$token"
+    for c in 1 32; do
+        log "writes: POST /v1/sources, $c connection(s), warm-up ${WARMUP}s, measure ${DURATION}s"
+        run_posts "$c" "writes-c$c-warmup" "$WARMUP"
+        run_posts "$c" "writes-c$c" "$DURATION"
+        add_row writes "POST /v1/sources (201/s)" "$c" "$POST_RATE" "$WRK_P50" "$WRK_P99" - - - - "$(server_hwm)"
+        if [ "$c" = 1 ]; then rate1="$POST_RATE"; else rate32="$POST_RATE"; fi
+    done
+    unset BENCH_TOKEN
+    kill -0 "$SERVER_PID" 2>/dev/null || die "server died during writes (see $RESULTS/server.log)"
+    FOOTER+=("writes: commits/s at --synchronous full: 1 connection $rate1, 32 connections $rate32, ratio 32 ÷ 1 $(ratio "$rate32" "$rate1")")
+    check_stored writes
+    FOOTER+=("writes: this disk: $(fsync_rate "$(dirname "$SERVER_DB")") (one writer commits at most about this often without group commit)")
+}
+
+# fsync_rate DIR: how many 4 KiB write + fdatasync pairs one thread gets through in a second in DIR
+fsync_rate() {
+    timeout 10 python3 -c 'import os, sys, time
+path = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+n, end = 0, time.monotonic() + 1
+while time.monotonic() < end:
+    os.pwrite(fd, b"x" * 4096, 4096 * (n % 16)); os.fdatasync(fd); n += 1
+os.close(fd); os.unlink(path)
+print(f"{n} fdatasync/s of a 4 KiB write")' "$1" || echo "fsync probe failed"
+}
+
+# GET /v1/sources/1 with 16 connections alone (beside nginx), then the same read load while 32
+# writer connections POST /v1/sources (a second wrk, same duration, started just before).
+scenario_mixed() {
+    local token="bench-writer-token-0123456789"
+    TRADE_TRACKER_TOKENS="bench:write:$token" start_server
+    curl -sf --max-time 5 -o /dev/null -X POST "$SERVER_URL/v1/sources" -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' -d '{"title":"mixed benchmark: the source every reader reads"}' \
+        || die "could not create the source to read"
+    ACKNOWLEDGED=1 IN_FLIGHT=0
+    fetch_body "$SERVER_URL/v1/sources/1" "$WORK/source.body"
+    start_nginx "$WORK/source.body"
+    measure_pair mixed /v1/sources/1 16
+    local alone_rps="$PAIR_RPS" alone_p99="$PAIR_P99"
+    stop_nginx
+
+    export BENCH_TOKEN="$token"
+    log "mixed: writers warm-up ${WARMUP}s"
+    run_posts 32 mixed-writers-warmup "$WARMUP"
+    log "mixed: 16 readers on /v1/sources/1 while 32 writers POST /v1/sources, ${DURATION}s"
+    local writers_rc=0
+    # timeout wrk itself, not a function, so the pid start_background keeps is the one to signal.
+    BENCH_TAG=mixed-writers start_background timeout $((DURATION + 30)) \
+        wrk -t"$(wrk_threads 32)" -c32 -d"${DURATION}s" --latency -s "$ROOT/bench/post_source.lua" "$SERVER_URL" \
+        >"$RESULTS/mixed-writers.txt" 2>&1
+    local writers="$LAST_BG_PID"
+    run_wrk "$SERVER_URL/v1/sources/1" 16 mixed-reads-under-writes "$DURATION"
+    local under_rps="$WRK_RPS" under_p50="$WRK_P50" under_p99="$WRK_P99"
+    wait "$writers" || writers_rc=$?
+    [ "$writers_rc" -eq 0 ] || NOTES+=("mixed-writers: wrk exited with status $writers_rc")
+    unset BENCH_TOKEN
+    parse_wrk mixed-writers
+    parse_posts mixed-writers
+    kill -0 "$SERVER_PID" 2>/dev/null || die "server died during mixed (see $RESULTS/server.log)"
+    add_row mixed "/v1/sources/1 +32 writers" 16 "$under_rps" "$under_p50" "$under_p99" - - - - "$(server_hwm)"
+    add_row mixed "POST /v1/sources (201/s)" 32 "$POST_RATE" "$WRK_P50" "$WRK_P99" - - - - "$(server_hwm)"
+    FOOTER+=("mixed: reads under 32 writers ÷ reads alone: req/s $(ratio "$under_rps" "$alone_rps"), p99 $(ratio "$under_p99" "$alone_p99") (alone $alone_rps req/s p99 $alone_p99 ms, under writes $under_rps req/s p99 $under_p99 ms); writers committed $POST_RATE/s meanwhile")
+    check_stored mixed
+}
+
 # ---------------------------------------------------------------- main
 
 cleanup() {
@@ -377,6 +536,7 @@ print_table() {
     local row
     for row in "${ROWS[@]}"; do printf '%s\n' "$row"; done
     printf 'ratio = ours req/s / nginx req/s in the same run; HWM = server peak RSS (VmHWM) so far\n'
+    [ "$NGINX_USED" = 0 ] || printf 'nginx config: tuned (%s); %s\n' "$NGINX_SUMMARY" "${RESULTS#"$ROOT"/}/nginx.conf"
     for row in "${FOOTER[@]}"; do printf '%s\n' "$row"; done
     printf 'wrk -t%s -d%ss --latency after %ss warm-up; raw output: %s\n' "$THREADS" "$DURATION" "$WARMUP" "${RESULTS#"$ROOT"/}"
     if [ ${#NOTES[@]} -gt 0 ]; then
@@ -401,10 +561,11 @@ main() {
     ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
 
     ensure_tools
-    build_release
+    build_release "$RESULTS/build.log"
     {
         echo "date: $(date -u +%FT%TZ)"
         echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo n/a)"
+        echo "binary: $(binary_info)"
         echo "cores: $(nproc)"
         echo "wrk: $(wrk -v 2>&1 | head -1)"
         echo "nginx: $("$(nginx_bin)" -v 2>&1)"
