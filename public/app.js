@@ -445,10 +445,11 @@
         const px = x(row.from); const py = y(row.total_rate_percent);
         const v = Number(row.total_rate_percent) || 0;
         const prev = i > 0 ? Number(rows[i - 1].total_rate_percent) || 0 : null;
-        const label = `${row.from} · ${pct(v)}${row.beyond_record ? ' (as scheduled)' : ''}`;
+        const sched = scheduledStep(row);
+        const label = `${row.from} · ${pct(v)}${sched ? ' (as scheduled)' : ''}`;
         const g = svg('g', {
           class: `step ${d.cls}`, tabindex: 0, role: 'button',
-          'aria-label': `${d.name}: ${pct(v)} on all goods from ${row.from}${row.until ? ` until ${row.until}` : ', still in force'}${row.beyond_record ? ', as scheduled, past the checked record' : ''}. Shows the measures.`,
+          'aria-label': `${d.name}: ${pct(v)} on all goods from ${row.from}${row.until ? ` until ${row.until}` : ', still in force'}${sched ? ', as scheduled, past the checked record' : ''}. Shows the measures.`,
           'aria-controls': 'step-details',
           dataset: { direction: d.key, from: row.from, total: v },
         });
@@ -461,7 +462,9 @@
         g.addEventListener('focus', open);
         g.addEventListener('click', open);
         g.addEventListener('keydown', (ev) => {
-          if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); open(); }
+          if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); open(); return; }
+          const target = stepNeighbour(root, g, ev.key);
+          if (target) { ev.preventDefault(); target.focus(); }
         });
         gSteps.appendChild(g);
         obstacles.push({ x0: px - 5, y0: py - 5, x1: px + 5, y1: py + 5 });
@@ -531,6 +534,38 @@
     }
   }
 
+  /** Arrow keys move along a line (Left/Right, Home/End) or to the other line (Up/Down). */
+  function stepNeighbour(root, g, key) {
+    const all = [...root.querySelectorAll('.step')];
+    const same = all.filter((s) => s.dataset.direction === g.dataset.direction);
+    const i = same.indexOf(g);
+    if (key === 'ArrowRight') return same[i + 1] || null;
+    if (key === 'ArrowLeft') return same[i - 1] || null;
+    if (key === 'Home') return same[0] || null;
+    if (key === 'End') return same[same.length - 1] || null;
+    if (key === 'ArrowUp' || key === 'ArrowDown') {
+      const other = all.filter((s) => s.dataset.direction !== g.dataset.direction);
+      const day = dayNumber(g.dataset.from);
+      let best = null;
+      for (const s of other) {
+        const dist = Math.abs(dayNumber(s.dataset.from) - day);
+        if (!best || dist < best.dist) best = { s, dist };
+      }
+      return best ? best.s : null;
+    }
+    return null;
+  }
+
+  /**
+   * A step is "as scheduled" when the server flags it beyond the checked record
+   * and it starts after that date; a step that began within the record and runs on
+   * past it is shown as observed (the shaded part of the chart says the rest).
+   */
+  function scheduledStep(row) {
+    if (!row.beyond_record) return false;
+    return !state.recordThrough || row.from > state.recordThrough;
+  }
+
   function chartDescription() {
     return DIRECTIONS.map((d) => {
       const rows = steps(d.key);
@@ -550,7 +585,7 @@
         el('tbody', null, rows.map((r) => el('tr', null,
           el('td', null, timeEl(r.from)),
           el('td', null, r.until ? timeEl(r.until) : 'no end date'),
-          el('td', { class: 'num' }, pct(r.total_rate_percent), r.beyond_record ? [' ', badge('as scheduled', 'badge-beyond')] : null)))));
+          el('td', { class: 'num' }, pct(r.total_rate_percent), scheduledStep(r) ? [' ', badge('as scheduled', 'badge-beyond')] : null)))));
     });
     fill(box, ...tables);
   }
@@ -598,8 +633,9 @@
     fill(body, head,
       el('p', { class: 'step-total' }, pct(doc.total_rate_percent ?? row.total_rate_percent),
         el('span', { class: 'muted' }, ' on all goods, as of ', timeEl(doc.as_of || row.from))),
-      row.beyond_record ? el('p', null, badge(state.recordThrough
-        ? `as scheduled — record checked through ${state.recordThrough}` : 'as scheduled', 'badge-beyond')) : null,
+      row.beyond_record ? el('p', null, badge(!state.recordThrough ? 'as scheduled — past the checked record'
+        : scheduledStep(row) ? `as scheduled — record checked through ${state.recordThrough}`
+          : `record checked through ${state.recordThrough}; later days as scheduled`, 'badge-beyond')) : null,
       measures.length ? el('ul', { class: 'measures' }, items)
         : el('p', { class: 'muted', text: 'No all-goods tariff measure in force that day.' }));
   }
@@ -828,8 +864,10 @@
         r.legal_basis ? el('p', { class: 'ec-basis', text: r.legal_basis }) : null,
         el('p', { class: 'ec-dates' }, 'In force ', dateRangeEl(r.effective_from, r.effective_until),
           r.effective_until ? ' (until is exclusive)' : ', no end date'),
-        susp.length ? el('ul', { class: 'ec-susp' }, susp.map((s) => el('li', null,
-          `Suspended ${dateRange(s.from, s.until)}${s.note ? ` — ${s.note}` : ''}`))) : null);
+        susp.length ? el('ul', { class: 'ec-susp' }, susp.map((s) => {
+          const when = s.until && s.until <= state.today ? 'Was suspended' : s.from > state.today ? 'To be suspended' : 'Suspended';
+          return el('li', null, `${when} `, dateRangeEl(s.from, s.until), s.note ? ` — ${s.note}` : '');
+        })) : null);
     }));
     $('#export-controls-more').hidden = !ec.next;
   }
