@@ -653,7 +653,7 @@
    * back; the oldest event (a `limit=1` request) tells when there is nothing more.
    * On a change every loaded window is revalidated with If-None-Match.
    */
-  const tl = { negotiationId: null, windows: [], floor: null, reachedStart: false, loading: null, seen: null };
+  const tl = { negotiationId: null, windows: [], floor: null, reachedStart: false, seen: null };
 
   function timelineBase() { return `/v1/negotiations/${tl.negotiationId}/timeline`; }
 
@@ -721,10 +721,23 @@
     }
   }
 
-  async function refreshTimeline(opts) {
+  // Timeline refreshes run one after another: the first load, a change and the
+  // "Load earlier" button must not extend the window list concurrently.
+  let timelineChain = Promise.resolve();
+  function refreshTimeline(opts) {
+    const run = timelineChain.then(() => refreshTimelineNow(opts));
+    timelineChain = run.catch(() => {});
+    return run;
+  }
+
+  async function refreshTimelineNow(opts) {
+    if (opts && opts.switchTo !== undefined && opts.switchTo !== tl.negotiationId) {
+      tl.negotiationId = opts.switchTo;
+      tl.windows = []; tl.reachedStart = false; tl.floor = null; tl.seen = null;
+      $('#timeline').replaceChildren();
+    }
     if (tl.negotiationId === null) return false;
-    if (tl.loading) { await tl.loading.catch(() => {}); }
-    const run = (async () => {
+    try {
       let changed = false;
       if (!tl.windows.length) {
         await loadEarlier(TIMELINE_MIN_ITEMS);
@@ -741,15 +754,13 @@
       }
       if (changed) renderTimeline();
       return changed;
-    })();
-    tl.loading = run;
-    try { return await run; } catch (err) {
+    } catch (err) {
       const msg = $('#timeline-message');
       msg.textContent = `Could not load the timeline: ${describeError(err)}.`;
       msg.hidden = false;
       msg.classList.add('error');
       throw err;
-    } finally { if (tl.loading === run) tl.loading = null; }
+    }
   }
 
   function itemKey(it) { return `${it.date}|${it.kind}|${it.ref ? `${it.ref.type}/${it.ref.id}` : ''}|${it.title}`; }
@@ -957,7 +968,7 @@
   function scheduleReopen() {
     clearTimeout(live.retryTimer);
     const delay = live.retryDelay;
-    live.retryDelay = Math.min(live.retryDelay * 2, 30000);
+    live.retryDelay = Math.min(live.retryDelay * 2, 15000);
     live.retryTimer = setTimeout(async () => {
       // Is our position still kept? 410 means the log was pruned past it: reload everything.
       if (state.lastSeq !== null) {
@@ -989,10 +1000,7 @@
     });
     $('#export-controls-more').addEventListener('click', () => { moreExports().catch(() => {}); });
     $('#timeline-negotiation').addEventListener('change', (ev) => {
-      tl.negotiationId = Number(ev.target.value);
-      tl.windows = []; tl.reachedStart = false; tl.floor = null; tl.seen = null;
-      $('#timeline').replaceChildren();
-      refreshTimeline().catch(() => {});
+      refreshTimeline({ switchTo: Number(ev.target.value) }).catch(() => {});
     });
     if (window.ResizeObserver) {
       let t = null;
