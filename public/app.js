@@ -75,6 +75,7 @@
   };
   const ALL_PARTS = ['status', 'chart', 'timeline', 'exports'];
   const DEBOUNCE_MS = 250;
+  const RETRY_MS = 10000;         // a failed refresh is tried again after this long
   const TIMELINE_PAGE = 200;        // items per request
   const TIMELINE_WINDOW_DAYS = 120; // the timeline is read backwards in windows of this many days
   const TIMELINE_MIN_ITEMS = 12;    // load windows until at least this many are shown
@@ -191,7 +192,7 @@
       res = await getDoc('/v1/status');
     } catch (err) {
       if (!state.status) {
-        fill(box, el('p', { class: 'error', text: `Could not load the status: ${describeError(err)}. It is retried on the next change.` }));
+        fill(box, el('p', { class: 'error', text: `Could not load the status: ${describeError(err)}. Retrying…` }));
       }
       throw err;
     }
@@ -902,11 +903,15 @@
     const parts = [...pending];
     pending.clear();
     // Status first: it carries the server's "today" the other documents use.
+    const failed = [];
     flushing = (async () => {
-      if (parts.includes('status')) await refreshers.status().catch(() => {});
-      await Promise.allSettled(parts.filter((p) => p !== 'status').map((p) => refreshers[p]()));
+      if (parts.includes('status')) await refreshers.status().catch(() => failed.push('status'));
+      const rest = parts.filter((p) => p !== 'status');
+      const results = await Promise.allSettled(rest.map((p) => refreshers[p]()));
+      results.forEach((r, i) => { if (r.status === 'rejected') failed.push(rest[i]); });
     })();
     try { await flushing; } finally { flushing = null; }
+    if (failed.length) setTimeout(() => schedule(failed), RETRY_MS); // e.g. the server restarting
     if (pending.size && !flushTimer) flushTimer = setTimeout(flush, DEBOUNCE_MS);
   }
 
@@ -1015,11 +1020,12 @@
 
     // Status first: it gives the server's today and the change seq to stream from,
     // so nothing written between this read and the stream opening is missed.
-    let ok = true;
-    await refreshStatus().catch(() => { ok = false; });
+    const failed = [];
+    await refreshStatus().catch(() => failed.push('status'));
     openStream();
     const rest = await Promise.allSettled([refreshChart(), refreshTimeline(), refreshExports()]);
-    if (!ok || rest.some((r) => r.status === 'rejected')) setTimeout(() => schedule(ALL_PARTS), 5000);
+    rest.forEach((r, i) => { if (r.status === 'rejected') failed.push(['chart', 'timeline', 'exports'][i]); });
+    if (failed.length) setTimeout(() => schedule(failed), RETRY_MS);
     // "Today" moves without any write (rates as of today, controls in force today):
     // revalidate everything now and then; unchanged documents cost a 304.
     setInterval(() => schedule(ALL_PARTS), 5 * 60 * 1000);
