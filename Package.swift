@@ -14,10 +14,18 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .systemLibrary(
+            name: "CPostgreSQL",
+            path: "Sources/CPostgreSQL",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(name: "PostgreSQL", dependencies: ["CPostgreSQL"]),
         .target(name: "HTTPServer"),
         .target(name: "TradeTracker", dependencies: ["SQLite", "HTTPServer"]),
         .executableTarget(name: "trade-tracker", dependencies: ["TradeTracker"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
+        .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "TradeTrackerTests", dependencies: ["TradeTracker", "HTTPServer", "SQLite"]),
     ],
