@@ -22,6 +22,15 @@ final class PGConninfoTests: XCTestCase {
         XCTAssertEqual(PGConninfo.maskingPassword(of: conninfo, in: "echo s3cr@t echo"), "echo *** echo")
     }
 
+    func testMasksPasswordsLibpqCannotParse() {
+        XCTAssertEqual(PGConninfo.masked("postgres://u:s3cr%zzt@h/db"), "postgres://u:***@h/db")
+        XCTAssertEqual(PGConninfo.masked("postgres://u:Sup3r/S3cret@h:1/db"), "postgres://u:***@h:1/db")
+        XCTAssertEqual(PGConninfo.masked("postgres://u:Sup3r@S3cret@h:1/db"), "postgres://u:***@h:1/db")
+        XCTAssertEqual(PGConninfo.masked("host=h password='unterminated secret"), "host=h password=***")
+        XCTAssertEqual(PGConninfo.maskingPassword(of: "postgres://u:Sup3r/S3cret@h:1/db", in: #"invalid integer value "Sup3r""#),
+                       #"invalid integer value "***""#)
+    }
+
     func testErrorHelpersFollowSQLState() {
         func error(_ state: String?, kind: PGErrorKind = .server) -> PGError {
             PGError(kind: kind, sqlState: state, message: "m")
