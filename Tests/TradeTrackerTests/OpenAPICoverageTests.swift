@@ -44,6 +44,12 @@ final class OpenAPICoverageTests: XCTestCase {
         }
     }
 
+    /// What the documented GETs that are not JSON answer with.
+    private static let nonJSONTypes = [
+        "/openapi.yaml": "application/yaml; charset=utf-8", "/": "text/html; charset=utf-8",
+        "/app.js": "text/javascript; charset=utf-8", "/style.css": "text/css; charset=utf-8",
+    ]
+
     /// The query a documented GET needs to succeed, where it has required parameters.
     private static let requiredQueries = [
         "/v1/tariff-rates": "?imposed_by=USA&imposed_on=CHN",
@@ -59,8 +65,8 @@ final class OpenAPICoverageTests: XCTestCase {
             let response = try client.request("GET", path + (Self.requiredQueries[path] ?? ""))
             XCTAssertEqual(response.status, 200, "\(operation): \(response.text)")
             let contentType = response.headers["Content-Type"] ?? ""
-            if path == "/openapi.yaml" {
-                XCTAssertEqual(contentType, "application/yaml; charset=utf-8")
+            if let expected = Self.nonJSONTypes[path] {
+                XCTAssertEqual(contentType, expected, operation)
             } else {
                 XCTAssertEqual(contentType, "application/json; charset=utf-8", operation)
                 XCTAssertNoThrow(try response.json(), operation)

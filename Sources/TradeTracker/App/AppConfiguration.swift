@@ -22,6 +22,10 @@ public struct AppConfiguration: Sendable {
     public var writerBatchLimit = 64
     /// Most writes waiting for the writer; past it a write gets 503.
     public var writerQueueLimit = 1024
+    /// Origins (`https://dash.example.org`, or `*`) whose browser pages may read the API (CORS).
+    public var corsOrigins: [String] = []
+    /// The folder of the dashboard page served at `/`.
+    public var publicDirectory = "./public"
     /// The demo data file `--demo` loads.
     public var demoFile = "./demo/us-china-2025.json"
     /// How often open event streams get a `:` heartbeat comment (tests shorten it). Public like every stored

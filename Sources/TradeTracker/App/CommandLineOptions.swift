@@ -20,7 +20,21 @@ public enum CommandLineOptions {
         let flag: String
         let value: String   // placeholder shown in help; empty for switches
         let help: String
+        /// For a flag that may be given several times (from the environment as a comma-separated list): empties
+        /// the list before the command line's first one, so flags replace the environment's values.
+        let reset: (@Sendable (inout AppConfiguration) -> Void)?
         let apply: @Sendable (inout AppConfiguration, String) throws -> Void
+
+        init(flag: String, value: String, help: String, reset: (@Sendable (inout AppConfiguration) -> Void)? = nil,
+             apply: @escaping @Sendable (inout AppConfiguration, String) throws -> Void) {
+            self.flag = flag
+            self.value = value
+            self.help = help
+            self.reset = reset
+            self.apply = apply
+        }
+
+        var repeatable: Bool { reset != nil }
 
         var environmentName: String {
             "TRADE_TRACKER_" + flag.uppercased().replacingOccurrences(of: "-", with: "_")
@@ -40,6 +54,14 @@ public enum CommandLineOptions {
         },
         Option(flag: "openapi", value: "PATH", help: "the OpenAPI document served at /openapi.yaml (default ./openapi.yaml)") {
             $0.openAPIPath = try nonEmpty($1, "openapi")
+        },
+        Option(flag: "cors-origin", value: "ORIGIN",
+               help: "a browser origin allowed to read the API (scheme://host[:port], or * for reads from anywhere); repeatable",
+               reset: { $0.corsOrigins = [] }) {
+            $0.corsOrigins.append(try origin($1))
+        },
+        Option(flag: "public-dir", value: "DIR", help: "the dashboard page's files, served at / (default ./public)") {
+            $0.publicDirectory = try nonEmpty($1, "public-dir")
         },
         Option(flag: "demo", value: "", help: "load the US–China 2025 demo data into an empty database") { c, v in
             c.loadDemoData = try boolean(v, "demo")
@@ -123,12 +145,19 @@ public enum CommandLineOptions {
         }
         var configuration = AppConfiguration()
         for option in options {
-            if let value = environment[option.environmentName] {
+            guard let value = environment[option.environmentName] else { continue }
+            if option.repeatable {
+                for item in value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+                    try option.apply(&configuration, item)
+                }
+            } else {
                 try option.apply(&configuration, value)
             }
         }
         // Tokens come from the environment only: on a command line every user of `ps` would see them.
         configuration.tokens = environment["TRADE_TRACKER_TOKENS"]
+        // Flags given on the command line replace what the environment said for a repeatable option.
+        var replacedFromEnvironment = Set<String>()
         var rest = arguments.dropFirst()[...]
         while let argument = rest.popFirst() {
             if argument == "-h" || argument == "--help" { return .help }
@@ -142,6 +171,7 @@ public enum CommandLineOptions {
             guard let option = options.first(where: { $0.flag == name }) else {
                 throw UsageError("unknown option '--\(name)'; see --help")
             }
+            if let reset = option.reset, replacedFromEnvironment.insert(option.flag).inserted { reset(&configuration) }
             if option.value.isEmpty {
                 try option.apply(&configuration, value ?? "true")
             } else {
@@ -168,6 +198,21 @@ public enum CommandLineOptions {
         lines.append("  TRADE_TRACKER_TOKENS              bearer tokens as 'name:scope:token' entries separated by commas")
         lines.append("                                    (scope: read, write or admin); only from the environment")
         return lines.joined(separator: "\n")
+    }
+
+    /// `scheme://host[:port]` exactly as browsers send `Origin` (no path, no trailing slash), or `*`.
+    private static func origin(_ text: String) throws(UsageError) -> String {
+        if text == "*" { return text }
+        let lower = text.lowercased()
+        guard lower == text, lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
+            throw UsageError("--cors-origin must be scheme://host[:port] in lower case (as browsers send Origin) or *, not '\(text)'")
+        }
+        let rest = text.drop(while: { $0 != "/" }).dropFirst(2)
+        guard !rest.isEmpty, !rest.contains("/"), !rest.contains("?"), !rest.contains("#"), !rest.contains("@"),
+              rest.allSatisfy({ $0.isLetter || $0.isNumber || "-.:[]".contains($0) }) else {
+            throw UsageError("--cors-origin must be scheme://host[:port] with no path, not '\(text)'")
+        }
+        return text
     }
 
     private static func integer(_ text: String, _ name: String, _ range: ClosedRange<Int>) throws(UsageError) -> Int {

@@ -58,12 +58,17 @@ public final class TradeTrackerApp: Sendable {
         APIRoutes.register(context: context, on: &router)
         feed = ChangeFeed(pool: database.pool, signal: signal, logger: logger, heartbeat: configuration.feedHeartbeat)
         ChangesRoutes.register(context: context, feed: feed, on: &router)
+        let renderer = ProblemRenderer(logger: logger)
+        try StaticFiles(directory: configuration.publicDirectory).register(on: &router)
         var middleware: [any Middleware] = []
+        // Outermost, so every answer (errors and 304s included) carries the CORS headers; with no origin configured
+        // it still marks every response `Vary: Origin`.
+        middleware.append(CORS(origins: configuration.corsOrigins, renderer: renderer))
         if configuration.accessLog { middleware.append(AccessLog(logger: logger)) }
         middleware.append(Authentication(tokens: tokens, requireAuthForReads: configuration.requireAuthForReads, pathPrefix: "/v1/"))
         middleware.append(ConditionalGET(pathPrefix: "/v1/"))
         routes = router.routes
-        let responder = Responder(router: router, middleware: middleware, renderer: ProblemRenderer(logger: logger))
+        let responder = Responder(router: router, middleware: middleware, renderer: renderer)
         server = HTTPServer(configuration: configuration.server, responder: responder, logger: logger)
         shutdownFlag.server = server
     }
@@ -100,6 +105,7 @@ public final class TradeTrackerApp: Sendable {
         }
         logger.info("trade-tracker listening on http://\(hostForURL):\(server.port) with database \(configuration.databasePath), "
                     + "\(configuration.server.workerCount) workers")
+        logger.info("dashboard: open http://\(hostForURL):\(server.port)/ in a browser")
     }
 
     private var hostForURL: String {

@@ -27,6 +27,7 @@ final class TestApp: Sendable {
         configuration.databasePath = directory.appendingPathComponent("test.sqlite").path
         configuration.migrationsDirectory = packageRoot.appendingPathComponent("migrations").path
         configuration.openAPIPath = packageRoot.appendingPathComponent("openapi.yaml").path
+        configuration.publicDirectory = packageRoot.appendingPathComponent("public").path
         configuration.accessLog = false
         configure(&configuration)
         return configuration
