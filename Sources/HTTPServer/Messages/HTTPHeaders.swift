@@ -4,6 +4,11 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     public init() {}
 
+    /// Room for `capacity` fields without growing.
+    public init(capacity: Int) {
+        fields.reserveCapacity(capacity)
+    }
+
     public init(_ fields: [(String, String)]) {
         self.fields = fields.map { (name: $0.0, value: $0.1) }
     }
@@ -61,11 +66,28 @@ extension StringProtocol {
     public func equalsIgnoringASCIICase<S: StringProtocol>(_ other: S) -> Bool {
         let a = self.utf8, b = other.utf8
         guard a.count == b.count else { return false }
-        for (x, y) in zip(a, b) where x != y {
-            let lx = (x >= 65 && x <= 90) ? x | 0x20 : x
-            let ly = (y >= 65 && y <= 90) ? y | 0x20 : y
-            if lx != ly { return false }
+        // Contiguous fast path (native strings): plain pointer loops, no iterator machinery.
+        if let result = a.withContiguousStorageIfAvailable({ x in
+            b.withContiguousStorageIfAvailable { y in Self.equalsIgnoringASCIICase(x, y) }
+        }), let result {
+            return result
         }
+        var i = a.startIndex, j = b.startIndex
+        while i != a.endIndex {
+            if !Self.sameLetter(a[i], b[j]) { return false }
+            i = a.index(after: i)
+            j = b.index(after: j)
+        }
+        return true
+    }
+
+    @inline(__always)
+    private static func sameLetter(_ x: UInt8, _ y: UInt8) -> Bool {
+        x == y || ((x | 0x20) == (y | 0x20) && (x | 0x20) >= 97 && (x | 0x20) <= 122)
+    }
+
+    private static func equalsIgnoringASCIICase(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        for i in 0..<x.count where !sameLetter(x[i], y[i]) { return false }
         return true
     }
 

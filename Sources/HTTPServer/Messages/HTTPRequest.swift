@@ -7,58 +7,171 @@ public enum HTTPVersion: Sendable, Equatable {
 
 /// A parsed request, as handlers see it.
 public struct HTTPRequest: Sendable {
-    public var method: String
+    /// The fields live in one box, so passing a request down the middleware chain retains one reference instead
+    /// of every string and array in it; a change copies the box only when it is shared (copy on write).
+    /// `@unchecked Sendable`: a box is never mutated while shared (`mutate` copies it first).
+    final class Storage: @unchecked Sendable {
+        var method: String
+        var target: String
+        var path: String
+        var query: String?
+        var version: HTTPVersion
+        var headers: HTTPHeaders
+        var trailers: HTTPHeaders
+        var body: [UInt8]
+        var remoteAddress: String
+        var requestID: String
+        var pathParameters: [String: String]
+        var routeTemplate: String?
+        var routeFound: Bool
+        var allowedMethods: [String]
+        var attributes: RequestAttributes
+        /// The handler the router chose, run at the end of the middleware chain.
+        var handler: Handler?
+
+        init(method: String, target: String, path: String, query: String?, version: HTTPVersion, headers: HTTPHeaders,
+             body: [UInt8], remoteAddress: String, requestID: String) {
+            self.method = method
+            self.target = target
+            self.path = path
+            self.query = query
+            self.version = version
+            self.headers = headers
+            self.trailers = HTTPHeaders()
+            self.body = body
+            self.remoteAddress = remoteAddress
+            self.requestID = requestID
+            self.pathParameters = [:]
+            self.routeTemplate = nil
+            self.routeFound = false
+            self.allowedMethods = []
+            self.attributes = RequestAttributes()
+        }
+
+        func copy() -> Storage {
+            let copy = Storage(method: method, target: target, path: path, query: query, version: version, headers: headers,
+                               body: body, remoteAddress: remoteAddress, requestID: requestID)
+            copy.trailers = trailers
+            copy.pathParameters = pathParameters
+            copy.routeTemplate = routeTemplate
+            copy.routeFound = routeFound
+            copy.allowedMethods = allowedMethods
+            copy.attributes = attributes
+            copy.handler = handler
+            return copy
+        }
+    }
+
+    private var storage: Storage
+
+    private mutating func mutate() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    public var method: String {
+        get { storage.method }
+        set { mutate().method = newValue }
+    }
     /// The raw request target, e.g. `/v1/rounds?limit=5`.
-    public var target: String
+    public var target: String {
+        get { storage.target }
+        set { mutate().target = newValue }
+    }
     /// The percent-encoded path part of the target.
-    public var path: String
+    public var path: String {
+        get { storage.path }
+        set { mutate().path = newValue }
+    }
     /// The raw query string (without `?`), or nil when there is none.
-    public var query: String?
-    public var version: HTTPVersion
-    public var headers: HTTPHeaders
-    public var trailers: HTTPHeaders
-    public var body: [UInt8]
+    public var query: String? {
+        get { storage.query }
+        set { mutate().query = newValue }
+    }
+    public var version: HTTPVersion {
+        get { storage.version }
+        set { mutate().version = newValue }
+    }
+    public var headers: HTTPHeaders {
+        get { storage.headers }
+        set { mutate().headers = newValue }
+    }
+    public var trailers: HTTPHeaders {
+        get { storage.trailers }
+        set { mutate().trailers = newValue }
+    }
+    public var body: [UInt8] {
+        get { storage.body }
+        set { mutate().body = newValue }
+    }
     /// The peer address as text (`127.0.0.1`), for logs and rate limits.
-    public var remoteAddress: String
+    public var remoteAddress: String {
+        get { storage.remoteAddress }
+        set { mutate().remoteAddress = newValue }
+    }
     /// Assigned by the server: echoed from `X-Request-ID` when valid, generated otherwise.
-    public var requestID: String
+    public var requestID: String {
+        get { storage.requestID }
+        set { mutate().requestID = newValue }
+    }
     /// Values captured from the route template, e.g. `["id": "12"]`.
-    public var pathParameters: [String: String] = [:]
+    public var pathParameters: [String: String] {
+        get { storage.pathParameters }
+        set { mutate().pathParameters = newValue }
+    }
     /// The route template that matched, e.g. `/v1/rounds/{id}`.
-    public var routeTemplate: String?
+    public var routeTemplate: String? {
+        get { storage.routeTemplate }
+        set { mutate().routeTemplate = newValue }
+    }
     /// True when a handler exists for this method and path (false for 404, 405 and automatic OPTIONS).
-    public var routeFound = false
+    public var routeFound: Bool {
+        get { storage.routeFound }
+        set { mutate().routeFound = newValue }
+    }
     /// For an `OPTIONS` request the router answered itself: the methods the path allows (CORS preflights).
-    public var allowedMethods: [String] = []
+    public var allowedMethods: [String] {
+        get { storage.allowedMethods }
+        set { mutate().allowedMethods = newValue }
+    }
     /// Values that middleware attaches for later stages.
-    public var attributes = RequestAttributes()
+    public var attributes: RequestAttributes {
+        get { storage.attributes }
+        set { mutate().attributes = newValue }
+    }
+
+    var handler: Handler? {
+        get { storage.handler }
+        set { mutate().handler = newValue }
+    }
 
     public init(method: String, target: String, version: HTTPVersion = .http11, headers: HTTPHeaders = HTTPHeaders(),
                 body: [UInt8] = [], remoteAddress: String = "", requestID: String = "") {
-        self.method = method
-        self.target = target
+        let path: String, query: String?
         // Byte search: Character iteration over the target showed up in request profiles.
         if let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
-            self.path = String(target[..<q])
-            self.query = String(target[target.utf8.index(after: q)...])
+            path = String(target[..<q])
+            query = String(target[target.utf8.index(after: q)...])
         } else {
-            self.path = target
-            self.query = nil
+            path = target
+            query = nil
         }
-        self.version = version
-        self.headers = headers
-        self.trailers = HTTPHeaders()
-        self.body = body
-        self.remoteAddress = remoteAddress
-        self.requestID = requestID
+        storage = Storage(method: method, target: target, path: path, query: query, version: version, headers: headers, body: body,
+                          remoteAddress: remoteAddress, requestID: requestID)
     }
 
     /// Whether the connection may stay open after this request (RFC 9112 §9.3).
     public var wantsKeepAlive: Bool {
-        let tokens = headers.listValues("Connection")
-        if tokens.contains(where: { $0.equalsIgnoringASCIICase("close") }) { return false }
-        if version == .http10 { return tokens.contains(where: { $0.equalsIgnoringASCIICase("keep-alive") }) }
-        return true
+        var close = false, keepAlive = false
+        for field in headers.fields where field.name.utf8.count == 10 && field.name.equalsIgnoringASCIICase("Connection") {
+            for part in field.value.utf8.split(separator: UInt8(ascii: ",")) {
+                let token = Substring(part).trimmingHTTPWhitespace()
+                if token.equalsIgnoringASCIICase("close") { close = true }
+                if token.equalsIgnoringASCIICase("keep-alive") { keepAlive = true }
+            }
+        }
+        if close { return false }
+        return version == .http11 || keepAlive
     }
 
     /// Decoded query items in order; throws a 400 on bad percent-encoding.

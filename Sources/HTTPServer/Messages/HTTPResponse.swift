@@ -48,41 +48,75 @@ public struct HTTPResponse: Sendable {
         return HTTPResponse(status: status, headers: headers, body: Array(text.utf8))
     }
 
-    /// The bytes on the wire: status line, headers (with Date, Content-Length, Connection) and body, in one buffer.
+    /// The bytes on the wire: status line, headers (with Date, Content-Length, Connection) and body, in one buffer
+    /// sized exactly up front and filled with plain copies (this runs for every response).
     func serialized(version: HTTPVersion, keepAlive: Bool, headOnly: Bool, date: [UInt8], streaming: Bool = false) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(160 + headers.count * 40 + (headOnly ? 0 : body.count))
         // RFC 9110 §6.2: a server answers with its highest version, also to HTTP/1.0 clients.
-        out.append(contentsOf: "HTTP/1.1".utf8)
-        out.append(UInt8(ascii: " "))
-        out.append(contentsOf: String(status).utf8)
-        out.append(UInt8(ascii: " "))
-        out.append(contentsOf: HTTPStatus.reason(status).utf8)
-        out.append(contentsOf: crlf)
-        out.append(contentsOf: date)
-        if !HTTPStatus.forbidsBody(status) && !streaming {
-            out.append(contentsOf: "Content-Length: ".utf8)
-            out.append(contentsOf: String(body.count).utf8)
-            out.append(contentsOf: crlf)
+        let statusLine = StatusLines.line(for: status)
+        let withLength = !HTTPStatus.forbidsBody(status) && !streaming
+        let lengthDigits = withLength ? Self.decimalDigits(body.count) : 0
+        let connection: StaticString? = !keepAlive ? "Connection: close\r\n" : version == .http10 ? "Connection: keep-alive\r\n" : nil
+        let sendsBody = !headOnly && !HTTPStatus.forbidsBody(status)
+        var size = statusLine.count + date.count + 2 + (withLength ? 18 + lengthDigits : 0) + (connection?.utf8CodeUnitCount ?? 0)
+        for field in headers.fields { size += field.name.utf8.count + field.value.utf8.count + 4 }
+        if sendsBody { size += body.count }
+        return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var at = 0
+            func put(_ bytes: UnsafeRawBufferPointer) {
+                guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+                UnsafeMutableRawPointer(buffer.baseAddress! + at).copyMemory(from: source, byteCount: bytes.count)
+                at += bytes.count
+            }
+            func put(_ text: String) {
+                if text.utf8.withContiguousStorageIfAvailable({ put(UnsafeRawBufferPointer($0)) }) == nil {
+                    for byte in text.utf8 { put(byte) }
+                }
+            }
+            func put(_ byte: UInt8) {
+                buffer[at] = byte
+                at += 1
+            }
+            statusLine.withUnsafeBytes { put($0) }
+            date.withUnsafeBytes { put($0) }
+            if withLength {
+                ("Content-Length: " as StaticString).withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
+                var n = body.count
+                for i in stride(from: lengthDigits - 1, through: 0, by: -1) {
+                    buffer[at + i] = UInt8(48 + n % 10)
+                    n /= 10
+                }
+                at += lengthDigits
+                put(13); put(10)
+            }
+            connection?.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
+            for field in headers.fields {
+                put(field.name)
+                put(UInt8(ascii: ":")); put(UInt8(ascii: " "))
+                put(field.value)
+                put(13); put(10)
+            }
+            put(13); put(10)
+            if sendsBody { body.withUnsafeBytes { put($0) } }
+            initialized = at
         }
-        if !keepAlive {
-            out.append(contentsOf: "Connection: close\r\n".utf8)
-        } else if version == .http10 {
-            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
-        }
-        for field in headers {
-            out.append(contentsOf: field.name.utf8)
-            out.append(UInt8(ascii: ":"))
-            out.append(UInt8(ascii: " "))
-            out.append(contentsOf: field.value.utf8)
-            out.append(contentsOf: crlf)
-        }
-        out.append(contentsOf: crlf)
-        if !headOnly && !HTTPStatus.forbidsBody(status) {
-            out.append(contentsOf: body)
-        }
-        return out
+    }
+
+    private static func decimalDigits(_ value: Int) -> Int {
+        var digits = 1, n = value
+        while n >= 10 { n /= 10; digits += 1 }
+        return digits
     }
 }
 
-private let crlf: [UInt8] = [13, 10]
+/// `HTTP/1.1 <status> <reason>\r\n` for every status, made once.
+private enum StatusLines {
+    private static let common: [Int: [UInt8]] = {
+        var lines: [Int: [UInt8]] = [:]
+        for status in 100...599 where HTTPStatus.reason(status) != "Status \(status)" { lines[status] = make(status) }
+        return lines
+    }()
+
+    static func line(for status: Int) -> [UInt8] { common[status] ?? make(status) }
+
+    private static func make(_ status: Int) -> [UInt8] { Array("HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8) }
+}

@@ -3,14 +3,25 @@ enum HeadParser {
     private static func bad(_ detail: String) -> HTTPFailure { .malformed(detail) }
 
     static func parse(_ bytes: ArraySlice<UInt8>, limits: ParserLimits) -> Result<RequestHead, HTTPFailure> {
-        let lines = splitLines(bytes)
-        guard let requestLine = lines.first else { return .failure(bad("empty request")) }
-        if requestLine.count > limits.maxRequestLineBytes {
-            return .failure(.uriTooLong(limits))
+        // The head was scanned already: every LF is preceded by CR, so lines split cleanly on CRLF. One pass over
+        // the lines, without collecting them: this runs for every request.
+        let end = bytes.endIndex
+        var lineEnd = bytes.startIndex
+        while lineEnd < end && !(bytes[lineEnd] == 13 && lineEnd + 1 < end && bytes[lineEnd + 1] == 10) { lineEnd += 1 }
+        let requestLine = bytes[bytes.startIndex..<lineEnd]
+        if requestLine.count > limits.maxRequestLineBytes { return .failure(.uriTooLong(limits)) }
+        // Field lines are what follows the request line's CRLF; the block counts one CRLF per line.
+        let fieldsStart = lineEnd < end ? lineEnd + 2 : end
+        var fieldCount = 0
+        if fieldsStart < end || lineEnd < end {
+            fieldCount = 1
+            var k = fieldsStart
+            while k + 1 < end {
+                if bytes[k] == 13 && bytes[k + 1] == 10 { fieldCount += 1; k += 2 } else { k += 1 }
+            }
         }
-        let fieldLines = lines.dropFirst()
-        let headerBytes = fieldLines.reduce(0) { $0 + $1.count + 2 }
-        if headerBytes > limits.maxHeaderBytes || fieldLines.count > limits.maxHeaderCount {
+        let headerBytes = fieldCount == 0 ? 0 : end - fieldsStart + 2
+        if headerBytes > limits.maxHeaderBytes || fieldCount > limits.maxHeaderCount {
             return .failure(.headerFieldsTooLarge(limits))
         }
         let method: String, target: String, version: HTTPVersion
@@ -18,50 +29,71 @@ enum HeadParser {
         case .failure(let error): return .failure(error)
         case .success(let parts): (method, target, version) = parts
         }
-        var headers = HTTPHeaders()
-        for line in fieldLines {
-            switch parseField(line) {
+        var headers = HTTPHeaders(capacity: fieldCount)
+        var framing = FramingFields()
+        var start = fieldsStart
+        while fieldCount > 0 && start <= end {
+            var stop = start
+            while stop < end && !(bytes[stop] == 13 && stop + 1 < end && bytes[stop + 1] == 10) { stop += 1 }
+            switch parseField(bytes[start..<stop]) {
             case .failure(let error): return .failure(error)
-            case .success(let (name, value)): headers.add(name, value)
+            case .success(let (name, value)):
+                framing.note(name, value)
+                headers.add(name, value)
             }
+            start = stop + 2
         }
-        return checkFraming(method: method, target: target, version: version, headers: headers, limits: limits)
+        return checkFraming(method: method, target: target, version: version, headers: headers, fields: framing, limits: limits)
     }
 
-    private static func splitLines(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
-        // The head was scanned already: every LF is preceded by CR, so lines split cleanly on CRLF.
-        var lines: [ArraySlice<UInt8>] = []
-        var lineStart = bytes.startIndex
-        var i = bytes.startIndex
-        while i < bytes.endIndex {
-            if bytes[i] == 13 && i + 1 < bytes.endIndex && bytes[i + 1] == 10 {
-                lines.append(bytes[lineStart..<i])
-                i += 2
-                lineStart = i
-            } else {
-                i += 1
+    /// The fields that decide framing, noted while the head is read so they need no second search.
+    private struct FramingFields {
+        var hosts = 0
+        var transferEncodings: [String] = []
+        var hasTransferEncoding = false
+        var contentLengths: [String] = []
+        var expect: String?
+
+        mutating func note(_ name: String, _ value: String) {
+            switch name.utf8.count {
+            case 4 where name.equalsIgnoringASCIICase("Host"): hosts += 1
+            case 6 where name.equalsIgnoringASCIICase("Expect"): if expect == nil { expect = value }
+            case 14 where name.equalsIgnoringASCIICase("Content-Length"): contentLengths.append(value)
+            case 17 where name.equalsIgnoringASCIICase("Transfer-Encoding"):
+                hasTransferEncoding = true
+                for part in value.utf8.split(separator: UInt8(ascii: ",")) {
+                    let element = Substring(part).trimmingHTTPWhitespace()
+                    if !element.isEmpty { transferEncodings.append(element.lowercased()) }
+                }
+            default: break
             }
         }
-        lines.append(bytes[lineStart..<bytes.endIndex])
-        return lines
     }
 
     private static func parseRequestLine(_ line: ArraySlice<UInt8>) -> Result<(String, String, HTTPVersion), HTTPFailure> {
-        let parts = line.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else {
+        // Exactly two spaces: METHOD SP target SP version.
+        guard let firstSpace = line.firstIndex(of: 0x20),
+              let secondSpace = line[(firstSpace + 1)...].firstIndex(of: 0x20),
+              line[(secondSpace + 1)...].firstIndex(of: 0x20) == nil else {
+            return .failure(bad("the request line must be METHOD SP target SP HTTP-version"))
+        }
+        let parts = [line[line.startIndex..<firstSpace], line[(firstSpace + 1)..<secondSpace], line[(secondSpace + 1)...]]
+        guard !parts[0].isEmpty, !parts[1].isEmpty else {
             return .failure(bad("the request line must be METHOD SP target SP HTTP-version"))
         }
         guard parts[0].allSatisfy(HTTPGrammar.isTokenChar) else { return .failure(bad("invalid method")) }
         guard parts[1].allSatisfy(HTTPGrammar.isTargetChar) else {
             return .failure(bad("the request target holds a character that must be percent-encoded"))
         }
-        let v = Array(parts[2])
-        guard v.count == 8, v.starts(with: Array("HTTP/".utf8)), (48...57).contains(v[5]), v[6] == UInt8(ascii: "."),
-              (48...57).contains(v[7]) else {
+        let v = parts[2]
+        let b = v.startIndex
+        guard v.count == 8, v[b] == UInt8(ascii: "H"), v[b + 1] == UInt8(ascii: "T"), v[b + 2] == UInt8(ascii: "T"),
+              v[b + 3] == UInt8(ascii: "P"), v[b + 4] == UInt8(ascii: "/"), (48...57).contains(v[b + 5]), v[b + 6] == UInt8(ascii: "."),
+              (48...57).contains(v[b + 7]) else {
             return .failure(bad("invalid HTTP version"))
         }
         let version: HTTPVersion
-        switch (v[5], v[7]) {
+        switch (v[b + 5], v[b + 7]) {
         case (49, 49): version = .http11
         case (49, 48): version = .http10
         default:
@@ -121,15 +153,14 @@ enum HeadParser {
     }
 
     private static func checkFraming(method: String, target: String, version: HTTPVersion, headers: HTTPHeaders,
-                                     limits: ParserLimits) -> Result<RequestHead, HTTPFailure> {
-        let hosts = headers.values("Host")
-        if version == .http11 && hosts.isEmpty { return .failure(bad("an HTTP/1.1 request must carry a Host header")) }
-        if hosts.count > 1 { return .failure(bad("more than one Host header")) }
+                                     fields: FramingFields, limits: ParserLimits) -> Result<RequestHead, HTTPFailure> {
+        if version == .http11 && fields.hosts == 0 { return .failure(bad("an HTTP/1.1 request must carry a Host header")) }
+        if fields.hosts > 1 { return .failure(bad("more than one Host header")) }
 
         var framing = BodyFraming.none
-        let codings = headers.listValues("Transfer-Encoding").map { $0.lowercased() }
-        let lengths = headers.values("Content-Length")
-        if headers.contains("Transfer-Encoding") {
+        let codings = fields.transferEncodings
+        let lengths = fields.contentLengths
+        if fields.hasTransferEncoding {
             if !lengths.isEmpty { return .failure(bad("Content-Length and Transfer-Encoding must not both be sent")) }
             if version == .http10 { return .failure(bad("Transfer-Encoding is not defined for HTTP/1.0")) }
             let chunkedCount = codings.filter { $0 == "chunked" }.count
@@ -159,8 +190,8 @@ enum HeadParser {
         }
 
         var expectsContinue = false
-        if let expect = headers["Expect"] {
-            if expect.equalsIgnoringASCIICase("100-continue") && hosts.count <= 1 {
+        if let expect = fields.expect {
+            if expect.equalsIgnoringASCIICase("100-continue") && fields.hosts <= 1 {
                 expectsContinue = version == .http11 && framing != .none
             } else {
                 return .failure(HTTPFailure(status: 417, reason: .expectationFailed,

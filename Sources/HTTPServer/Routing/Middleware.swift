@@ -8,11 +8,22 @@ public struct Responder: Sendable {
     public let router: Router
     public let middleware: [any Middleware]
     public let renderer: any ErrorRenderer
+    /// The middleware wrapped around the routed handler once, here, instead of building closures per request.
+    private let chain: Handler
 
     public init(router: Router, middleware: [any Middleware] = [], renderer: any ErrorRenderer = PlainTextErrorRenderer()) {
         self.router = router
         self.middleware = middleware
         self.renderer = renderer
+        var chain: Handler = { request in
+            guard let handler = request.handler else { throw HTTPFailure.notFound() }
+            return try handler(request)
+        }
+        for layer in middleware.reversed() {
+            let next = chain
+            chain = { request in try layer.handle(request, next: next) }
+        }
+        self.chain = chain
     }
 
     /// Answers `request`; never throws: this is the edge where every error is rendered.
@@ -21,8 +32,8 @@ public struct Responder: Sendable {
         request.requestID = RequestID.assign(from: request.headers)
         var response: HTTPResponse
         do {
-            let endpoint = try resolve(&request)
-            response = try run(0, request, endpoint)
+            request.handler = try resolve(&request)
+            response = try chain(request)
         } catch {
             response = renderer.response(for: error, request: request, requestID: request.requestID)
         }
@@ -61,10 +72,5 @@ public struct Responder: Sendable {
                 return response
             }
         }
-    }
-
-    private func run(_ index: Int, _ request: HTTPRequest, _ endpoint: Handler) throws -> HTTPResponse {
-        if index == middleware.count { return try endpoint(request) }
-        return try middleware[index].handle(request) { try self.run(index + 1, $0, endpoint) }
     }
 }

@@ -1,7 +1,8 @@
 /// A handler: a plain synchronous function run on a worker thread.
 public typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
-/// Maps method + path template (`/v1/rounds/{id}`) to handlers; decides 404 and 405 once.
+/// Maps method + path template (`/v1/rounds/{id}`) to handlers; decides 404 and 405 once. Build it with `add`,
+/// then hand it to a `Responder`; copies share one route tree.
 public struct Router: Sendable {
     /// What a path resolved to.
     public enum Match: Sendable {
@@ -12,15 +13,21 @@ public struct Router: Sendable {
         case options(allowed: [String], template: String)
     }
 
-    private struct Node: Sendable {
+    /// One path segment's position in the tree. A class so a walk moves a reference, not a copy of dictionaries.
+    /// `@unchecked Sendable`: nodes are only mutated by `add` while the router is being built, before it is shared.
+    private final class Node: @unchecked Sendable {
         var literals: [String: Node] = [:]
         var parameterName: String?
-        var parameterChild: [Node] = []
+        var parameterChild: Node?
         var handlers: [String: Handler] = [:]
         var template = ""
+        /// The methods `handlers` allow, OPTIONS and HEAD included, in the order `Allow` lists them.
+        var allowed: [String] = []
     }
 
     private var root = Node()
+    /// Templates without parameters, by their exact text: most requests resolve with one hash lookup.
+    private var exact: [String: Node] = [:]
     public private(set) var routes: [(method: String, template: String)] = []
 
     public init() {}
@@ -28,32 +35,25 @@ public struct Router: Sendable {
     public mutating func add(_ method: String, _ template: String, _ handler: @escaping Handler) {
         precondition(template.hasPrefix("/"), "route templates start with /")
         routes.append((method, template))
-        Self.insert(into: &root, segments: Self.segments(template)[...], method: method, template: template, handler: handler)
-    }
-
-    private static func insert(into node: inout Node, segments: ArraySlice<Substring>, method: String, template: String,
-                               handler: @escaping Handler) {
-        guard let first = segments.first else {
-            precondition(node.handlers[method] == nil, "duplicate route \(method) \(template)")
-            node.handlers[method] = handler
-            node.template = template
-            return
+        var node = root
+        for segment in template.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+            if segment.hasPrefix("{") && segment.hasSuffix("}") {
+                let name = String(segment.dropFirst().dropLast())
+                precondition(node.parameterName == nil || node.parameterName == name, "conflicting parameter names in \(template)")
+                node.parameterName = name
+                if node.parameterChild == nil { node.parameterChild = Node() }
+                node = node.parameterChild!
+            } else {
+                let key = String(segment)
+                if node.literals[key] == nil { node.literals[key] = Node() }
+                node = node.literals[key]!
+            }
         }
-        if first.hasPrefix("{") && first.hasSuffix("}") {
-            let name = String(first.dropFirst().dropLast())
-            precondition(node.parameterName == nil || node.parameterName == name, "conflicting parameter names in \(template)")
-            node.parameterName = name
-            if node.parameterChild.isEmpty { node.parameterChild = [Node()] }
-            insert(into: &node.parameterChild[0], segments: segments.dropFirst(), method: method, template: template, handler: handler)
-        } else {
-            var child = node.literals[String(first)] ?? Node()
-            insert(into: &child, segments: segments.dropFirst(), method: method, template: template, handler: handler)
-            node.literals[String(first)] = child
-        }
-    }
-
-    private static func segments(_ path: String) -> [Substring] {
-        path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { $0 }
+        precondition(node.handlers[method] == nil, "duplicate route \(method) \(template)")
+        node.handlers[method] = handler
+        node.template = template
+        node.allowed = Self.allowedMethods(node.handlers.keys)
+        if !template.contains("{") { exact[template] = node }
     }
 
     /// Resolves `method` and a percent-encoded `path`; throws 400 for a malformed escape.
@@ -61,30 +61,47 @@ public struct Router: Sendable {
         if path == "*" {
             return method == "OPTIONS" ? .options(allowed: ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"], template: "*") : .notFound
         }
-        var node = root
         var parameters: [String: String] = [:]
-        for raw in Self.segments(path) {
+        let resolved: Node
+        if let node = exact[path] {
+            resolved = node
+        } else {
+            guard let node = try walk(path, parameters: &parameters) else { return .notFound }
+            resolved = node
+        }
+        guard !resolved.handlers.isEmpty else { return .notFound }
+        if let handler = resolved.handlers[method] {
+            return .found(handler, template: resolved.template, parameters: parameters)
+        }
+        if method == "HEAD", let handler = resolved.handlers["GET"] {
+            return .found(handler, template: resolved.template, parameters: parameters)
+        }
+        if method == "OPTIONS" { return .options(allowed: resolved.allowed, template: resolved.template) }
+        return .methodNotAllowed(allowed: resolved.allowed, template: resolved.template)
+    }
+
+    /// Follows the path segment by segment: a literal child first, else the parameter child (no backtracking).
+    private func walk(_ path: String, parameters: inout [String: String]) throws(HTTPFailure) -> Node? {
+        var node = root
+        let utf8 = path.utf8
+        guard utf8.first == UInt8(ascii: "/") else { return nil }
+        var start = utf8.index(after: utf8.startIndex)
+        while true {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            let raw = Substring(path.utf8[start..<end])
             if let child = node.literals[String(raw)] {
                 node = child
-                continue
+            } else {
+                guard let name = node.parameterName, let child = node.parameterChild, !raw.isEmpty else { return nil }
+                guard let decoded = PercentDecoding.decode(raw, plusIsSpace: false) else {
+                    throw HTTPFailure(status: 400, reason: .malformedPath, detail: "the path holds an invalid percent-encoding")
+                }
+                parameters[name] = decoded
+                node = child
             }
-            guard let name = node.parameterName, !raw.isEmpty else { return .notFound }
-            guard let decoded = PercentDecoding.decode(raw, plusIsSpace: false) else {
-                throw HTTPFailure(status: 400, reason: .malformedPath, detail: "the path holds an invalid percent-encoding")
-            }
-            parameters[name] = decoded
-            node = node.parameterChild[0]
+            guard end < utf8.endIndex else { return node }
+            start = utf8.index(after: end)
         }
-        guard !node.handlers.isEmpty else { return .notFound }
-        if let handler = node.handlers[method] {
-            return .found(handler, template: node.template, parameters: parameters)
-        }
-        if method == "HEAD", let handler = node.handlers["GET"] {
-            return .found(handler, template: node.template, parameters: parameters)
-        }
-        let allowed = Self.allowedMethods(node.handlers.keys)
-        if method == "OPTIONS" { return .options(allowed: allowed, template: node.template) }
-        return .methodNotAllowed(allowed: allowed, template: node.template)
     }
 
     private static func allowedMethods<S: Sequence>(_ methods: S) -> [String] where S.Element == String {

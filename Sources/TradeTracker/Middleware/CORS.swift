@@ -26,7 +26,11 @@ struct CORS: Middleware {
     private var allowsAny: Bool { origins.contains("*") }
 
     func handle(_ request: HTTPRequest, next: Handler) throws -> HTTPResponse {
-        guard let origin = request.headers["Origin"] else { return Self.varyOnOrigin(try answer(request, next)) }
+        guard let origin = request.headers["Origin"] else {
+            var response = try answer(request, next)
+            Self.varyOnOrigin(&response)
+            return response
+        }
         let preflight = request.method == "OPTIONS" && request.headers.contains("Access-Control-Request-Method")
         let explicit = origins.contains(origin)
         if preflight && !request.allowedMethods.isEmpty && (explicit || allowsAny) {
@@ -35,11 +39,11 @@ struct CORS: Middleware {
         var response = try answer(request, next)
         let credentialed = request.headers.contains("Authorization")
         if explicit {
-            response = Self.decorate(response, allowOrigin: origin)
+            Self.decorate(&response, allowOrigin: origin)
         } else if allowsAny && Self.safeMethods.contains(request.method) && !credentialed {
-            response = Self.decorate(response, allowOrigin: "*")
+            Self.decorate(&response, allowOrigin: "*")
         } else {
-            response = Self.varyOnOrigin(response)
+            Self.varyOnOrigin(&response)
         }
         return response
     }
@@ -66,35 +70,47 @@ struct CORS: Middleware {
         return response
     }
 
-    private static func decorate(_ response: HTTPResponse, allowOrigin: String) -> HTTPResponse {
-        let apply: @Sendable (HTTPResponse) -> HTTPResponse = { response in
-            var response = varyOnOrigin(response)
-            response.headers.set("Access-Control-Allow-Origin", allowOrigin)
-            response.headers.set("Access-Control-Expose-Headers", exposedHeaders.joined(separator: ", "))
-            return response
-        }
+    private static func decorate(_ response: inout HTTPResponse, allowOrigin: String) {
         // A deferred response gets them when it arrives; the placeholder itself is never sent.
         if let deferred = response.deferred {
-            deferred.transform(apply)
-            return response
+            deferred.transform { completed in
+                var completed = completed
+                allow(&completed, origin: allowOrigin)
+                return completed
+            }
+        } else {
+            allow(&response, origin: allowOrigin)
         }
-        return apply(response)
     }
 
-    private static func varyOnOrigin(_ response: HTTPResponse) -> HTTPResponse {
+    private static func allow(_ response: inout HTTPResponse, origin: String) {
+        addVary(&response)
+        response.headers.set("Access-Control-Allow-Origin", origin)
+        response.headers.set("Access-Control-Expose-Headers", exposedHeadersValue)
+    }
+
+    private static let exposedHeadersValue = exposedHeaders.joined(separator: ", ")
+
+    private static func varyOnOrigin(_ response: inout HTTPResponse) {
         if let deferred = response.deferred {
-            deferred.transform { addVary($0) }
-            return response
+            deferred.transform { completed in
+                var completed = completed
+                addVary(&completed)
+                return completed
+            }
+        } else {
+            addVary(&response)
         }
-        return addVary(response)
     }
 
-    private static func addVary(_ response: HTTPResponse) -> HTTPResponse {
-        var response = response
+    private static func addVary(_ response: inout HTTPResponse) {
+        guard response.headers["Vary"] != nil else {
+            response.headers.add("Vary", "Origin")
+            return
+        }
         let vary = response.headers.listValues("Vary")
         if !vary.contains(where: { $0.equalsIgnoringASCIICase("Origin") }) {
             response.headers.set("Vary", (vary + ["Origin"]).joined(separator: ", "))
         }
-        return response
     }
 }

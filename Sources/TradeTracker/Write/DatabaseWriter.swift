@@ -152,14 +152,15 @@ final class DatabaseWriter: @unchecked Sendable {
         var began = false
         do {
             let seq: Int64 = try pool.withWriter { db in
-                try db.execute("BEGIN IMMEDIATE TRANSACTION")
+                try db.run("BEGIN IMMEDIATE TRANSACTION")
                 began = true
                 for (index, job) in jobs.enumerated() {
                     do {
-                        try db.execute("SAVEPOINT write_job")
+                        // Prepared once and cached: these run for every write.
+                        try db.run("SAVEPOINT write_job")
                         let transaction = WriteTransaction(db: db, context: job.context)
                         let deliver = try job.execute(transaction)
-                        try db.execute("RELEASE SAVEPOINT write_job")
+                        try db.run("RELEASE SAVEPOINT write_job")
                         succeeded.append((job, deliver, transaction.afterCommit))
                     } catch {
                         let problem = self.problem(for: error)
@@ -168,13 +169,14 @@ final class DatabaseWriter: @unchecked Sendable {
                             job.fail(problem)
                             throw LostTransaction(rerun: succeeded.map(\.job) + jobs[(index + 1)...])
                         }
-                        try? db.execute("ROLLBACK TO SAVEPOINT write_job; RELEASE SAVEPOINT write_job")
+                        try? db.run("ROLLBACK TO SAVEPOINT write_job")
+                        try? db.run("RELEASE SAVEPOINT write_job")
                         job.fail(problem)
                     }
                 }
                 do {
                     let seq = try ChangeSignal.newestSeq(db)
-                    try db.execute("COMMIT TRANSACTION")
+                    try db.run("COMMIT TRANSACTION")
                     return seq
                 } catch {
                     if db.isInTransaction { try? db.execute("ROLLBACK TRANSACTION") }
