@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// Release builds skip the run-time exclusivity checks (the debug build and the tests keep them): measured at about
+/// 6 % of the instructions of a request, spent proving accesses the compiler cannot see are not overlapping.
+let releaseSpeed: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "trade-tracker",
     products: [
@@ -14,7 +18,7 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]
         ),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
-        .target(name: "JSON"),
+        .target(name: "JSON", swiftSettings: releaseSpeed),
         .systemLibrary(
             name: "CPostgreSQL",
             path: "Sources/CPostgreSQL",
@@ -22,8 +26,8 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "PostgreSQL", dependencies: ["CPostgreSQL"]),
-        .target(name: "HTTPServer"),
-        .target(name: "TradeTracker", dependencies: ["SQLite", "HTTPServer", "JSON"]),
+        .target(name: "HTTPServer", swiftSettings: releaseSpeed),
+        .target(name: "TradeTracker", dependencies: ["SQLite", "HTTPServer", "JSON"], swiftSettings: releaseSpeed),
         .executableTarget(name: "trade-tracker", dependencies: ["TradeTracker"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),

@@ -56,6 +56,12 @@ extension ClientConnection {
         if phase == .processing {
             closeDeferred = true
             shutdown(fd, Int32(SHUT_RDWR))
+            // The read source stays armed while a request runs; a shut-down socket is always readable (EOF), so
+            // pause it or it would fire without end until the request's owner finishes the close.
+            if let source = readSource, !readSuspended {
+                source.suspend()
+                readSuspended = true
+            }
             return
         }
         phase = .closed

@@ -6,11 +6,16 @@ import Glibc
 /// One client connection: its buffer, keep-alive state, timeouts and write backlog.
 ///
 /// Ownership: the request state (`parser`, `pending`, …) belongs to whoever drives the connection at the
-/// moment — the connection's serial queue while the read or write source is live, or the one worker
-/// thread that runs its request while the read source is suspended. The hand-over points (suspend before
-/// submitting to a worker, resume as the worker's last act) are inside `lock`, which also guards the
-/// control fields that the timeout sweeper and shutdown read from other threads. That is what makes the
+/// moment — the connection's serial queue while the phase is `.reading` (or a write source is live), or the one
+/// worker (or completer of a deferred response) that runs its request. The hand-over points (phase `.processing`
+/// before submitting to a worker; phase `.reading` as the driver's last act) are inside `lock`, which also guards
+/// the control fields that the timeout sweeper and shutdown read from other threads. That is what makes the
 /// `@unchecked Sendable` safe.
+///
+/// The read source stays armed while a request is processed: suspending and resuming it for every request cost
+/// the Dispatch manager thread an epoll update each time. Bytes that arrive meanwhile (a pipelined request) go to
+/// `earlyInput`, which the driver takes before it gives the connection back; past `maxEarlyInput` the source is
+/// suspended, so a client cannot make us buffer without bound.
 final class ClientConnection: @unchecked Sendable {
     enum Phase { case reading, processing, writing, streaming, lingering, closed }
     enum TimeoutKind { case header, body, idle, write, linger }
@@ -32,6 +37,8 @@ final class ClientConnection: @unchecked Sendable {
     var streamFinishing = false
     /// A client that does not read its stream gets this much queued before it is cut off.
     static let maxStreamBacklog = 1 << 20
+    /// Pipelined bytes held while a request is processed before reading pauses.
+    static let maxEarlyInput = 256 * 1024
 
     // Guarded by `lock`.
     let lock = NSLock()
@@ -39,6 +46,8 @@ final class ClientConnection: @unchecked Sendable {
     var timeoutKind = TimeoutKind.header
     var deadline: UInt64 = 0
     var readSuspended = false
+    /// Bytes read while the parser was not ours (a request in flight), in order.
+    var earlyInput: [UInt8] = []
     var writeSuspended = true
     var closing = false
     /// `close()` came while a worker ran the request: the socket is shut down, and the worker finishes the close.
@@ -79,16 +88,24 @@ final class ClientConnection: @unchecked Sendable {
 
     func onReadable() {
         lock.lock()
-        // Lingering and streaming connections only watch for the peer's close; what it sends is dropped.
-        let lingering = phase == .lingering || phase == .streaming
+        let current = phase
         lock.unlock()
+        // Lingering and streaming connections only watch for the peer's close; what it sends is dropped.
+        let discard = current == .lingering || current == .streaming
         var received = 0
         var failed = false
         withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 1) { buffer in
             switch SystemCalls.retrying("read", { read(fd, buffer.baseAddress, buffer.count) }) {
             case .success(let n):
                 received = n
-                if n > 0 && !lingering { parser.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
+                guard n > 0, !discard else { return }
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                if current == .reading {
+                    // Only this queue moves the phase away from .reading, so the parser stays ours.
+                    parser.append(bytes)
+                } else {
+                    received = holdEarly(bytes) ? n : -2
+                }
             case .failure(let error):
                 failed = error.errno != EAGAIN && error.errno != EWOULDBLOCK
                 received = -1
@@ -99,7 +116,13 @@ final class ClientConnection: @unchecked Sendable {
             close()
             return
         }
-        guard received > 0, !lingering else { return }
+        if received == -2 {
+            // The request's owner gave the connection back while we read: the bytes went to the parser after all.
+            if parser.phase == .body { lock.lock(); arm(.body, context.configuration.bodyTimeout); lock.unlock() }
+            drive()
+            return
+        }
+        guard received > 0, !discard, current == .reading else { return }
         if parser.phase == .body {
             lock.lock()
             arm(.body, context.configuration.bodyTimeout)
@@ -108,19 +131,45 @@ final class ClientConnection: @unchecked Sendable {
         drive()
     }
 
+    /// Bytes that arrived while a request was in flight: kept for the driver, in order. False when the connection
+    /// came back to `.reading` meanwhile, in which case they were appended to the parser here (the queue owns it).
+    private func holdEarly(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        lock.lock()
+        if phase == .reading {
+            lock.unlock()
+            parser.append(bytes)
+            return false
+        }
+        earlyInput.append(contentsOf: bytes)
+        if earlyInput.count > Self.maxEarlyInput && !readSuspended && !closing {
+            readSource?.suspend()
+            readSuspended = true
+        }
+        lock.unlock()
+        return true
+    }
+
     /// Parses what is buffered and acts on it. Runs on whoever owns the connection.
     func drive() {
         while true {
             if stopIfClosing() { return }
             switch parser.next() {
             case .needMore:
-                let parserPhase = parser.phase
                 lock.lock()
                 if closing {
                     finishDeferredClose()
                     lock.unlock()
                     return
                 }
+                if !earlyInput.isEmpty {
+                    // Pipelined bytes that came while the parser was ours elsewhere: parse them before giving it back.
+                    let early = earlyInput
+                    earlyInput = []
+                    lock.unlock()
+                    early.withUnsafeBytes { parser.append($0) }
+                    continue
+                }
+                let parserPhase = parser.phase
                 phase = .reading
                 switch parserPhase {
                 case .idle: break
@@ -160,10 +209,6 @@ final class ClientConnection: @unchecked Sendable {
         }
         phase = .processing
         deadline = 0
-        if !readSuspended {
-            readSource?.suspend()
-            readSuspended = true
-        }
         return true
     }
 

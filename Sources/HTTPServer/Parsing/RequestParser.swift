@@ -168,27 +168,34 @@ public struct RequestParser: Sendable {
             lineStart = start
             requestLineEnd = nil
         }
-        var i = scanned
         let count = buffer.count
-        while i < count {
-            let b = buffer[i]
-            if b == 10 {
-                guard i > start, buffer[i - 1] == 13 else {
-                    state = .failed(.malformed("a line ends in a bare LF; HTTP/1.1 lines end in CRLF"))
-                    return nil
+        // A pointer walk: this loop reads every byte of every request head.
+        let (found, failure): (Int?, HTTPFailure?) = buffer.withUnsafeBufferPointer { bytes in
+            var i = scanned
+            while i < count {
+                let b = bytes[i]
+                if b == 10 {
+                    guard i > start, bytes[i - 1] == 13 else {
+                        return (nil, .malformed("a line ends in a bare LF; HTTP/1.1 lines end in CRLF"))
+                    }
+                    if requestLineEnd == nil {
+                        requestLineEnd = i
+                    } else if i - 1 == lineStart {
+                        return (i - 3, nil)
+                    }
+                    lineStart = i + 1
+                } else if i > start && bytes[i - 1] == 13 {
+                    return (nil, .malformed("a bare CR appears in the request head"))
                 }
-                if requestLineEnd == nil {
-                    requestLineEnd = i
-                } else if i - 1 == lineStart {
-                    return i - 3
-                }
-                lineStart = i + 1
-            } else if i > start && buffer[i - 1] == 13 {
-                state = .failed(.malformed("a bare CR appears in the request head"))
-                return nil
+                i += 1
             }
-            i += 1
+            return (nil, nil)
         }
+        if let failure {
+            state = .failed(failure)
+            return nil
+        }
+        if let found { return found }
         // Stop before a trailing CR so that the LF that completes it is checked together with it.
         scanned = count > start && buffer[count - 1] == 13 ? count - 1 : count
         if requestLineEnd == nil && count - start > limits.maxRequestLineBytes {
