@@ -16,7 +16,13 @@ enum FieldKind: Sendable {
     case date
     case country
     case countryList(min: Int, max: Int)
-    case stringList(maxItems: Int, maxLength: Int)
+    case stringList(minItems: Int = 0, maxItems: Int, maxLength: Int)
+    /// Windows `{from, until, note}` in which a measure is not applied (API.md §2 "suspensions").
+    case suspensions
+    /// Harmonized System codes: strings of 2, 4, 6, 8 or 10 digits.
+    case hsCodes
+    /// Measures of either kind a measure answers: `{type, id}`, each existing and not the record itself.
+    case measureReferences
     /// An object from country code to text (issue positions).
     case countryTextMap(maxEntries: Int, maxLength: Int)
     case reference(Reference)
@@ -52,7 +58,7 @@ struct Field: Sendable {
     /// Whether the column holds JSON text that is written to responses as is.
     var isJSONColumn: Bool {
         switch kind {
-        case .countryList, .stringList, .countryTextMap: return true
+        case .countryList, .stringList, .countryTextMap, .suspensions, .hsCodes, .measureReferences: return true
         default: return false
         }
     }

@@ -60,8 +60,9 @@ enum FieldDecoder {
             if items.count < min { problems.append(FieldProblem(pointer: pointer, message: "must list at least \(min) distinct countries")) }
             if items.count > max { problems.append(FieldProblem(pointer: pointer, message: "must list at most \(max) countries")) }
             return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
-        case .stringList(let maxItems, let maxLength):
+        case .stringList(let minItems, let maxItems, let maxLength):
             guard case .array(let items) = value else { return fail("must be an array of strings") }
+            if items.count < minItems { return fail(minItems == 1 ? "must not be empty" : "must have at least \(minItems) items") }
             var problems: [FieldProblem] = []
             for (i, item) in items.enumerated() {
                 guard case .string(let s) = item, (1...maxLength).contains(s.unicodeScalars.count) else {
@@ -71,6 +72,12 @@ enum FieldDecoder {
             }
             if items.count > maxItems { problems.append(FieldProblem(pointer: pointer, message: "must have at most \(maxItems) items")) }
             return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
+        case .suspensions:
+            return MeasureFields.suspensions(value, pointer: pointer)
+        case .hsCodes:
+            return MeasureFields.hsCodes(value, pointer: pointer)
+        case .measureReferences:
+            return MeasureFields.references(value, pointer: pointer)
         case .countryTextMap(let maxEntries, let maxLength):
             guard case .object(let members) = value else { return fail("must be an object from country code to text") }
             var problems: [FieldProblem] = []

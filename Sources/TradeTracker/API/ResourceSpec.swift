@@ -6,9 +6,33 @@ typealias RecordValues = [String: SQLValue]
 
 /// A table that points at a resource; deleting a record it references is refused with 409.
 struct Referrer: Sendable {
-    /// Also the name under `referenced_by` in the 409.
+    /// Its resource's name is the name under `referenced_by` in the 409.
     let table: String
-    let column: String
+    /// The referring column, for a plain foreign key.
+    let column: String?
+    /// The condition on a row of `table` that it refers to the record: `?` for the record's id, after `bindings`.
+    let condition: String
+    let bindings: [SQLValue]
+
+    init(table: String, column: String) {
+        self.table = table
+        self.column = column
+        condition = "\(column) = ?"
+        bindings = []
+    }
+
+    private init(table: String, condition: String, bindings: [SQLValue]) {
+        self.table = table
+        column = nil
+        self.condition = condition
+        self.bindings = bindings
+    }
+
+    /// Measures of `table` whose `responds_to` names a record of `type`.
+    static func respondsTo(table: String, type: String) -> Referrer {
+        Referrer(table: table, condition: "EXISTS (SELECT 1 FROM json_each(responds_to) AS r WHERE r.value ->> 'type' = ? AND r.value ->> 'id' = ?)",
+                 bindings: [.text(type)])
+    }
 }
 
 /// A field computed at read time (e.g. `in_effect_today`).
@@ -31,6 +55,9 @@ struct ResourceSpec: Sendable {
     var computed: [ComputedField] = []
     /// Rules that span fields, checked on the merged record (create and patch).
     var validate: @Sendable (RecordValues) -> [Problem.FieldError] = { _ in [] }
+    /// Rules that need stored data beyond plain references (e.g. `responds_to` links), on the merged record; the
+    /// record's own id on an update, nil on create.
+    var checkStored: (@Sendable (SQLiteConnection, RecordValues, _ selfID: Int64?) throws -> [Problem.FieldError])? = nil
     /// Fills server-assigned columns before an insert (e.g. a round's sequence).
     var prepareInsert: (@Sendable (SQLiteConnection, inout RecordValues) throws -> Void)? = nil
     /// Refuses updates that a state machine forbids.

@@ -56,13 +56,22 @@ enum DemoData {
             """) == .integer(1)
     }
 
-    /// The item's members with `"@key"` references in `*_id` fields replaced by the ids loaded so far.
+    /// The item's members with `"@key"` references replaced by the ids loaded so far: in `*_id` fields, and in the
+    /// `id` of objects inside arrays (`responds_to: [{"type": "tariff-measures", "id": "@key"}]`).
     private static func resolve(_ item: JSONValue, ids: [String: Int64], place: String) throws -> [(String, JSONValue)] {
         guard let members = item.objectValue else { throw StartupError("demo data \(place) is not an object") }
-        return try members.map { name, value in
-            guard name.hasSuffix("_id"), let text = value.stringValue, text.hasPrefix("@") else { return (name, value) }
+        func reference(_ value: JSONValue, _ name: String) throws -> JSONValue {
+            guard let text = value.stringValue, text.hasPrefix("@") else { return value }
             guard let id = ids[text] else { throw StartupError("demo data \(place).\(name) refers to unknown key \(text)") }
-            return (name, .int(id))
+            return .int(id)
+        }
+        return try members.map { name, value in
+            if name.hasSuffix("_id") { return (name, try reference(value, name)) }
+            guard case .array(let elements) = value else { return (name, value) }
+            return (name, .array(try elements.map { element in
+                guard case .object(let inner) = element else { return element }
+                return .object(try inner.map { key, member in (key, key == "id" ? try reference(member, "\(name).id") : member) })
+            }))
         }
     }
 

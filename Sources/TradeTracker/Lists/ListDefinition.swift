@@ -5,6 +5,10 @@ enum FilterValueKind: Sendable {
     case enumeration([String])
     case country
     case id
+    case date
+    case hsCode
+    /// Free text of 1 to `maxLength` characters.
+    case text(maxLength: Int)
 
     var isID: Bool { if case .id = self { return true } else { return false } }
 }
@@ -18,6 +22,12 @@ enum FilterKind: Sendable {
     case jsonArrayContains(column: String)
     /// `id IN (SELECT … WHERE x IN (%VALUES%))`: the SQL holds `%VALUES%` where the list of values goes.
     case subquery(String)
+    /// The JSON array of strings in `column` holds one of the values, compared without (ASCII) case.
+    case jsonArrayContainsIgnoringCase(column: String)
+    /// The JSON array of HS codes in `column` holds a code that starts with, or is a prefix of, one of the values.
+    case hsCodePrefix(column: String)
+    /// The measure was in effect on one of the dates (enacted, within its effective period, not suspended).
+    case inEffectOn
 }
 
 /// A documented list filter: a query parameter named after a field.

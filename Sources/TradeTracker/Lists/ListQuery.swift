@@ -128,6 +128,17 @@ struct ListQuery: Sendable {
             }
         case .id:
             guard let n = Int(value), n >= 1 else { throw APIError.invalidParameter(filter.name, "'\(value)' is not an id") }
+        case .date:
+            guard CalendarDate(value) != nil else { throw APIError.invalidParameter(filter.name, "'\(value)' is not a date written YYYY-MM-DD") }
+        case .hsCode:
+            guard MeasureFields.isHSCode(value) else {
+                throw APIError.invalidParameter(filter.name, "'\(value)' is not an HS code (2, 4, 6, 8 or 10 digits)")
+            }
+        case .text(let maxLength):
+            guard (1...maxLength).contains(value.unicodeScalars.count),
+                  !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw APIError.invalidParameter(filter.name, "must be 1 to \(maxLength) characters of text")
+            }
         }
     }
 
@@ -158,6 +169,15 @@ struct ListQuery: Sendable {
             case .jsonArrayContains(let column):
                 keyset.require("EXISTS (SELECT 1 FROM json_each(t.\(column)) WHERE json_each.value IN \(SQLList.placeholder))", [list])
             case .subquery(let sql): keyset.require(sql.replacingOccurrences(of: "%VALUES%", with: SQLList.select), [list])
+            case .jsonArrayContainsIgnoringCase(let column):
+                keyset.require("EXISTS (SELECT 1 FROM json_each(t.\(column)) AS e WHERE lower(e.value) IN (SELECT lower(value) FROM json_each(?)))", [list])
+            case .hsCodePrefix(let column):
+                keyset.require("""
+                    EXISTS (SELECT 1 FROM json_each(t.\(column)) AS h, json_each(?) AS q
+                    WHERE substr(h.value, 1, length(q.value)) = q.value OR substr(q.value, 1, length(h.value)) = h.value)
+                    """, [list])
+            case .inEffectOn:
+                keyset.require("EXISTS (SELECT 1 FROM json_each(?) AS d WHERE \(MeasureSchedule.inEffectSQL("t", day: "d.value")))", [list])
             }
         }
         if let search, let table = definition.searchTable {

@@ -33,6 +33,7 @@ enum Issues {
         referencedBy: [
             Referrer(table: "issue_updates", column: "issue_id"),
             Referrer(table: "statements", column: "issue_id"),
+            Referrer(table: "export_controls", column: "issue_id"),
         ]
     )
 }

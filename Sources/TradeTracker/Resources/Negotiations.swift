@@ -14,6 +14,7 @@ enum Negotiations {
             Field("summary", .text(min: 0, max: 10_000)),
             Field("started_on", .date),
             Field("ended_on", .date),
+            Field("record_complete_through", .date),
         ],
         list: ListDefinition(
             filters: [
@@ -28,6 +29,7 @@ enum Negotiations {
             Referrer(table: "issues", column: "negotiation_id"),
             Referrer(table: "tariff_measures", column: "negotiation_id"),
             Referrer(table: "statements", column: "negotiation_id"),
+            Referrer(table: "export_controls", column: "negotiation_id"),
         ],
         validate: { values in
             DateOrder.check(values, first: "started_on", then: "ended_on", strictly: false)

@@ -18,14 +18,15 @@ struct SubResource: Sendable {
 enum ResourceCatalogue {
     /// Top-level resources, in load order: each after the ones it refers to.
     static let resources: [ResourceSpec] = [
-        Sources.spec, Negotiations.spec, Participants.spec, Rounds.spec, Issues.spec, TariffMeasures.spec, Statements.spec,
+        Sources.spec, Negotiations.spec, Participants.spec, Rounds.spec, Issues.spec, TariffMeasures.spec, ExportControls.spec,
+        Statements.spec,
     ]
 
     static let subResources: [SubResource] = [Attendance.subResource, IssueUpdates.subResource]
 
     /// Routes beyond the standard ones, registered after them.
     static let extraRoutes: [@Sendable (APIContext, inout Router) -> Void] = [
-        Negotiations.registerRoutes, Attendance.registerRoutes, IssueUpdates.registerRoutes,
+        Negotiations.registerRoutes, Attendance.registerRoutes, IssueUpdates.registerRoutes, MeasureResponses.registerRoutes,
     ]
 
     /// Every name the change log may carry in `resource`.

@@ -34,6 +34,7 @@ enum Rounds {
             Field("status", .enumeration(statuses), default: .text("scheduled")),
             Field("summary", .text(min: 0, max: 10_000)),
             Field("outcome", .text(min: 0, max: 10_000)),
+            Field("source_id", .reference(Sources.reference)),
         ],
         list: ListDefinition(
             filters: [

@@ -20,6 +20,8 @@ enum Sources {
             Referrer(table: "issue_updates", column: "source_id"),
             Referrer(table: "tariff_measures", column: "source_id"),
             Referrer(table: "statements", column: "source_id"),
+            Referrer(table: "export_controls", column: "source_id"),
+            Referrer(table: "rounds", column: "source_id"),
         ]
     )
 }

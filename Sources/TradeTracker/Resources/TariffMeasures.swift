@@ -5,6 +5,8 @@ enum TariffMeasures {
     static let statuses = ["proposed", "enacted", "withdrawn"]
     static let coverages = ["all_goods", "partial"]
 
+    static let reference = Reference(table: "tariff_measures", singular: "tariff measure")
+
     static let spec = ResourceSpec(
         name: "tariff-measures", singular: "tariff measure", table: "tariff_measures",
         fields: [
@@ -18,6 +20,9 @@ enum TariffMeasures {
             Field("announced_on", .date),
             Field("effective_from", .date, required: true),
             Field("effective_until", .date),
+            Field("suspensions", .suspensions, default: .text("[]")),
+            Field("hs_codes", .hsCodes, default: .text("[]")),
+            Field("responds_to", .measureReferences, default: .text("[]")),
             Field("negotiation_id", .reference(Negotiations.reference)),
             Field("source_id", .reference(Sources.reference)),
             Field("notes", .text(min: 0, max: 10_000)),
@@ -29,25 +34,27 @@ enum TariffMeasures {
                 ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(statuses)),
                 ListFilter(name: "coverage", kind: .equals(column: "coverage"), values: .enumeration(coverages)),
                 ListFilter(name: "negotiation_id", kind: .equals(column: "negotiation_id"), values: .id),
+                ListFilter(name: "hs_code", kind: .hsCodePrefix(column: "hs_codes"), values: .hsCode),
+                ListFilter(name: "in_effect_on", kind: .inEffectOn, values: .date),
             ],
             sorts: ["effective_from": "t.effective_from", "updated_at": "t.updated_at"]
         ),
+        referencedBy: [
+            Referrer.respondsTo(table: "tariff_measures", type: "tariff-measures"),
+            Referrer.respondsTo(table: "export_controls", type: "tariff-measures"),
+        ],
         computed: [ComputedField(name: "in_effect_today") { row, today, json in
-            json.bool(isInEffect(row, on: today.description))
+            json.bool(MeasureSchedule(row).isInEffect(on: today.description))
         }],
         validate: { values in
             var problems = DateOrder.check(values, first: "effective_from", then: "effective_until", strictly: true)
             if case .text(let by)? = values["imposed_by"], values["imposed_on"] == .text(by) {
                 problems.append(.init(pointer: "/imposed_on", message: "must differ from imposed_by"))
             }
-            return problems
+            return problems + MeasureFields.checkSuspensions(values)
+        },
+        checkStored: { db, values, selfID in
+            try MeasureFields.checkReferences(db, values, resource: "tariff-measures", selfID: selfID)
         }
     )
-
-    /// In effect on day D: enacted, effective_from ≤ D, and D < effective_until (or no end).
-    static func isInEffect(_ row: Row, on day: String) -> Bool {
-        guard row.text("status") == "enacted", let from = row.text("effective_from"), from <= day else { return false }
-        if let until = row.text("effective_until") { return day < until }
-        return true
-    }
 }

@@ -69,7 +69,7 @@ struct ResourceStore: Sendable {
     func references(_ db: SQLiteConnection, id: Int64) throws -> [(String, Int64)] {
         var found: [(String, Int64)] = []
         for referrer in spec.referencedBy {
-            let count = try db.scalar("SELECT count(*) FROM \(referrer.table) WHERE \(referrer.column) = ?", [.integer(id)])
+            let count = try db.scalar("SELECT count(*) FROM \(referrer.table) WHERE \(referrer.condition)", referrer.bindings + [.integer(id)])
             if case .integer(let n)? = count, n > 0 { found.append((ResourceCatalogue.name(ofTable: referrer.table), n)) }
         }
         return found

@@ -47,22 +47,26 @@ enum StatusView {
         json.member("last_change_seq", seq)
         json.key("negotiations")
         json.beginArray()
-        for negotiation in try db.query("SELECT id, slug, title, status, parties FROM negotiations ORDER BY id") {
+        for negotiation in try db.query("SELECT id, slug, title, status, parties, record_complete_through FROM negotiations ORDER BY id") {
             let id = SQLValue.integer(negotiation.int("id") ?? 0)
+            let checkedThrough = negotiation.text("record_complete_through")
+            // "As of today" past the checked record is as scheduled, not as observed: say so on every such figure.
+            let beyondRecord = checkedThrough.map { today.description > $0 } ?? false
             json.beginObject()
             json.member("id", negotiation.int("id"))
             for name in ["slug", "title", "status"] { json.member(name, negotiation.text(name)) }
+            json.member("record_complete_through", checkedThrough)
             let partiesText = negotiation.text("parties") ?? "[]"
             json.key("parties")
             json.raw(Array(partiesText.utf8))
             // A cancelled round neither took place nor is coming, so it is neither the last nor the next one.
             json.key("last_round")
-            writeRound(try db.queryOne("""
+            writeRound(beyondRecord: beyondRecord, try db.queryOne("""
                 SELECT id, title, starts_on, ends_on, status FROM rounds
                 WHERE negotiation_id = ? AND starts_on <= ? AND status <> 'cancelled' ORDER BY starts_on DESC, id DESC LIMIT 1
                 """, [id, day]), into: &json)
             json.key("next_round")
-            writeRound(try db.queryOne("""
+            writeRound(beyondRecord: beyondRecord, try db.queryOne("""
                 SELECT id, title, starts_on, ends_on, status FROM rounds
                 WHERE negotiation_id = ? AND starts_on > ? AND status <> 'cancelled' ORDER BY starts_on, id LIMIT 1
                 """, [id, day]), into: &json)
@@ -85,9 +89,31 @@ enum StatusView {
                         json.member("imposed_on", on)
                         json.key("total_rate_percent")
                         json.number(RatePercent.jsonNumber(hundredths: rates[by + ">" + on] ?? 0))
+                        json.member("beyond_record", beyondRecord)
                         json.endObject()
                     }
                 }
+            }
+            json.endArray()
+            json.key("export_controls_in_effect")
+            json.beginArray()
+            for party in parties {
+                // The party's controls that reach another party of the negotiation (an empty applies_to reaches all).
+                let others = parties.filter { $0 != party }
+                var count: Int64 = 0
+                for control in try db.query("""
+                    SELECT status, effective_from, effective_until, suspensions, applies_to FROM export_controls
+                    WHERE imposed_by = ? AND status = 'enacted' AND effective_from <= ?
+                    """, [.text(party), day]) where MeasureSchedule(control).isInEffect(on: today.description) {
+                    let targets = (try? JSONParser.parse(Array((control.text("applies_to") ?? "[]").utf8)))?.arrayValue?
+                        .compactMap(\.stringValue) ?? []
+                    if targets.isEmpty || targets.contains(where: others.contains) { count += 1 }
+                }
+                json.beginObject()
+                json.member("imposed_by", party)
+                json.member("count", count)
+                json.member("beyond_record", beyondRecord)
+                json.endObject()
             }
             json.endArray()
             json.endObject()
@@ -97,11 +123,12 @@ enum StatusView {
         return json.bytes
     }
 
-    private static func writeRound(_ row: Row?, into json: inout JSONWriter) {
+    private static func writeRound(beyondRecord: Bool, _ row: Row?, into json: inout JSONWriter) {
         guard let row else { return json.null() }
         json.beginObject()
         json.member("id", row.int("id"))
         for name in ["title", "starts_on", "ends_on", "status"] { json.member(name, row.text(name)) }
+        json.member("beyond_record", beyondRecord)
         json.endObject()
     }
 }

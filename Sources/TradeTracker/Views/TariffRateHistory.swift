@@ -5,8 +5,8 @@ import SQLite
 /// `GET /v1/tariff-rates/history`: the all-goods total between two parties as a step series, for charts.
 ///
 /// Computed from change points, not day by day: the total on `from`, then the net change of every day on which a
-/// counting measure starts or ends. Days whose changes cancel out (one measure ending the day another of the same
-/// rate starts) are dropped in SQL, so adjacent periods never repeat a total.
+/// counting measure starts, ends, is suspended or resumes. Days whose changes cancel out (one measure ending the day
+/// another of the same rate starts) are dropped, so adjacent periods never repeat a total.
 ///
 /// The rows cover the whole range: the first starts at `from` (at 0 when nothing is in effect yet), and each
 /// `until` is the real, exclusive end of its period, which may lie after `to`; `null` when nothing known changes it.
@@ -50,28 +50,27 @@ enum TariffRateHistory {
         }
     }
 
-    /// The periods of constant total that overlap [from, to]; run it in one read transaction.
+    /// The periods of constant total that overlap [from, to]; run it in one read transaction. Each measure counts
+    /// over its active periods (its effective period less its suspension windows).
     static func series(_ db: SQLiteConnection, by: String, on: String, from: CalendarDate, to: CalendarDate) throws -> [Period] {
-        let pair: [SQLValue] = [.text(by), .text(on)]
-        let start: [SQLValue] = [.text(from.description)]
-        let opening = try db.scalar("""
-            SELECT COALESCE(SUM(rate_hundredths), 0) FROM tariff_measures WHERE imposed_by = ? AND imposed_on = ? AND \(TariffRates.countsOnDay)
-            """, pair + start + start)
-        // Net change per day after `from`: + when a counting measure starts, - when it ends.
-        let changes = try db.query("""
-            SELECT day, SUM(delta) AS delta FROM (
-                SELECT effective_from AS day, rate_hundredths AS delta FROM tariff_measures
-                WHERE imposed_by = ? AND imposed_on = ? AND status = 'enacted' AND coverage = 'all_goods' AND effective_from > ?
-                UNION ALL
-                SELECT effective_until, -rate_hundredths FROM tariff_measures
-                WHERE imposed_by = ? AND imposed_on = ? AND status = 'enacted' AND coverage = 'all_goods' AND effective_until > ?
-            ) GROUP BY day HAVING SUM(delta) <> 0 ORDER BY day
-            """, pair + start + pair + start)
-        var total: Int64 = if case .integer(let n)? = opening { n } else { 0 }
-        var periods = [Period(from: from.description, until: nil, hundredths: total)]
+        let start = from.description
+        var opening: Int64 = 0
+        // Net change per day after `from`: + when a counting period starts, - when it ends.
+        var changes: [String: Int64] = [:]
+        for row in try db.query(TariffRates.pairMeasures, [.text(by), .text(on)]) {
+            let rate = row.int("rate_hundredths") ?? 0
+            for period in MeasureSchedule(row).activePeriods {
+                if period.start <= start && (period.end.map { start < $0 } ?? true) { opening += rate }
+                if period.start > start { changes[period.start, default: 0] += rate }
+                if let end = period.end, end > start { changes[end, default: 0] -= rate }
+            }
+        }
+        var total = opening
+        var periods = [Period(from: start, until: nil, hundredths: total)]
         let last = to.description
-        for change in changes {
-            guard let day = change.text("day"), let delta = change.int("delta") else { continue }
+        // Days whose changes cancel out (one period ending the day another of the same rate starts) are dropped, so
+        // adjacent periods never repeat a total.
+        for (day, delta) in changes.sorted(by: { $0.key < $1.key }) where delta != 0 {
             periods[periods.count - 1].until = day
             if day > last { break }
             total += delta

@@ -12,7 +12,9 @@ import SQLite
 /// on one day still page apart.
 enum Timeline {
     /// The kinds, in tie-break order.
-    static let kinds = ["round_started", "round_ended", "issue_update", "tariff_effective", "tariff_ended", "statement"]
+    static let kinds = ["round_started", "round_ended", "issue_update", "tariff_effective", "tariff_ended", "tariff_suspended",
+                        "tariff_resumed", "export_control_effective", "export_control_ended", "export_control_suspended",
+                        "export_control_resumed", "statement"]
 
     private static let definition = ListDefinition(
         filters: [ListFilter(name: "kind", kind: .equals(column: "kind"), values: .enumeration(kinds))],
@@ -20,26 +22,59 @@ enum Timeline {
         dateRange: (start: "date", end: "date"))
 
     /// One row per event: date, kind_rank, id (tie-break), ref_type, ref_id, then what the title is made of.
+    /// Suspension windows of enacted measures give `*_suspended` (at a window's start) and `*_resumed` (at its end,
+    /// when the measure is still in force then); windows that follow one another (an extension) read as one.
     private static let events = """
         SELECT r.starts_on AS date, 0 AS kind_rank, r.id AS id, 'rounds' AS ref_type, r.id AS ref_id,
-               r.title AS label, r.city AS body, NULL AS by_country, NULL AS on_country, NULL AS rate, NULL AS coverage
+               r.title AS label, r.city AS body, NULL AS by_country, NULL AS on_country, NULL AS rate, NULL AS coverage,
+               NULL AS until
         FROM rounds r WHERE r.negotiation_id = ?
         UNION ALL
-        SELECT r.ends_on, 1, r.id, 'rounds', r.id, r.title, r.city, NULL, NULL, NULL, NULL
+        SELECT r.ends_on, 1, r.id, 'rounds', r.id, r.title, r.city, NULL, NULL, NULL, NULL, NULL
         FROM rounds r WHERE r.negotiation_id = ?
         UNION ALL
-        SELECT u.occurred_on, 2, u.id, 'issues', i.id, i.title, u.note, NULL, NULL, NULL, NULL
+        SELECT u.occurred_on, 2, u.id, 'issues', i.id, i.title, u.note, NULL, NULL, NULL, NULL, NULL
         FROM issue_updates u JOIN issues i ON i.id = u.issue_id WHERE i.negotiation_id = ?
         UNION ALL
         SELECT m.effective_from, 3, m.id, 'tariff-measures', m.id, m.legal_basis, NULL, m.imposed_by, m.imposed_on,
-               m.rate_hundredths, m.coverage
+               m.rate_hundredths, m.coverage, NULL
         FROM tariff_measures m WHERE m.negotiation_id = ? AND m.status = 'enacted'
         UNION ALL
         SELECT m.effective_until, 4, m.id, 'tariff-measures', m.id, m.legal_basis, NULL, m.imposed_by, m.imposed_on,
-               m.rate_hundredths, m.coverage
+               m.rate_hundredths, m.coverage, NULL
         FROM tariff_measures m WHERE m.negotiation_id = ? AND m.status = 'enacted' AND m.effective_until IS NOT NULL
         UNION ALL
-        SELECT s.said_on, 5, s.id, 'statements', s.id, COALESCE(p.name, s.speaker), s.text, NULL, NULL, NULL, NULL
+        SELECT w.value ->> 'from', 5, m.id, 'tariff-measures', m.id, m.legal_basis, w.value ->> 'note', m.imposed_by, m.imposed_on,
+               m.rate_hundredths, m.coverage, w.value ->> 'until'
+        FROM tariff_measures m, json_each(m.suspensions) w WHERE m.negotiation_id = ? AND m.status = 'enacted'
+          AND NOT EXISTS (SELECT 1 FROM json_each(m.suspensions) p WHERE p.value ->> 'until' = w.value ->> 'from')
+        UNION ALL
+        SELECT w.value ->> 'until', 6, m.id, 'tariff-measures', m.id, m.legal_basis, w.value ->> 'note', m.imposed_by, m.imposed_on,
+               m.rate_hundredths, m.coverage, NULL
+        FROM tariff_measures m, json_each(m.suspensions) w WHERE m.negotiation_id = ? AND m.status = 'enacted'
+          AND w.value ->> 'until' IS NOT NULL AND (m.effective_until IS NULL OR w.value ->> 'until' < m.effective_until)
+          AND NOT EXISTS (SELECT 1 FROM json_each(m.suspensions) n WHERE n.value ->> 'from' = w.value ->> 'until')
+        UNION ALL
+        SELECT c.effective_from, 7, c.id, 'export-controls', c.id, c.legal_basis,
+               (SELECT group_concat(value, ', ') FROM json_each(c.items)), c.imposed_by, NULL, NULL, c.control, NULL
+        FROM export_controls c WHERE c.negotiation_id = ? AND c.status = 'enacted'
+        UNION ALL
+        SELECT c.effective_until, 8, c.id, 'export-controls', c.id, c.legal_basis,
+               (SELECT group_concat(value, ', ') FROM json_each(c.items)), c.imposed_by, NULL, NULL, c.control, NULL
+        FROM export_controls c WHERE c.negotiation_id = ? AND c.status = 'enacted' AND c.effective_until IS NOT NULL
+        UNION ALL
+        SELECT w.value ->> 'from', 9, c.id, 'export-controls', c.id, c.legal_basis,
+               (SELECT group_concat(value, ', ') FROM json_each(c.items)), c.imposed_by, NULL, NULL, c.control, w.value ->> 'until'
+        FROM export_controls c, json_each(c.suspensions) w WHERE c.negotiation_id = ? AND c.status = 'enacted'
+          AND NOT EXISTS (SELECT 1 FROM json_each(c.suspensions) p WHERE p.value ->> 'until' = w.value ->> 'from')
+        UNION ALL
+        SELECT w.value ->> 'until', 10, c.id, 'export-controls', c.id, c.legal_basis,
+               (SELECT group_concat(value, ', ') FROM json_each(c.items)), c.imposed_by, NULL, NULL, c.control, NULL
+        FROM export_controls c, json_each(c.suspensions) w WHERE c.negotiation_id = ? AND c.status = 'enacted'
+          AND w.value ->> 'until' IS NOT NULL AND (c.effective_until IS NULL OR w.value ->> 'until' < c.effective_until)
+          AND NOT EXISTS (SELECT 1 FROM json_each(c.suspensions) n WHERE n.value ->> 'from' = w.value ->> 'until')
+        UNION ALL
+        SELECT s.said_on, 11, s.id, 'statements', s.id, COALESCE(p.name, s.speaker), s.text, NULL, NULL, NULL, NULL, NULL
         FROM statements s LEFT JOIN participants p ON p.id = s.participant_id WHERE s.negotiation_id = ?
         """
 
@@ -91,16 +126,23 @@ enum Timeline {
     static func title(_ row: Row, kind: String) -> String {
         let label = row.text("label") ?? ""
         let place = row.text("body").map { " (\($0))" } ?? ""
+        let basis = label.isEmpty ? "" : " (\(label))"
+        let until = row.text("until").map { " until \($0)" } ?? ""
         switch kind {
         case "round_started": return "Start of \(label)\(place)"
         case "round_ended": return "End of \(label)\(place)"
         case "issue_update": return label + ": " + excerpt(row.text("body") ?? "")
-        case "tariff_effective", "tariff_ended":
+        case "tariff_effective", "tariff_ended", "tariff_suspended", "tariff_resumed":
             let rate = RatePercent.jsonNumber(hundredths: row.int("rate") ?? 0)
             let target = (row.text("coverage") == "partial" ? "some goods from " : "") + (row.text("on_country") ?? "")
-            let basis = label.isEmpty ? "" : " (\(label))"
-            let verb = kind == "tariff_effective" ? "takes effect" : "ends"
+            let verb = ["tariff_effective": "takes effect", "tariff_ended": "ends", "tariff_suspended": "suspended\(until)",
+                        "tariff_resumed": "applies again"][kind] ?? ""
             return "\(row.text("by_country") ?? "") tariff of \(rate) % on \(target)\(basis) \(verb)"
+        case "export_control_effective", "export_control_ended", "export_control_suspended", "export_control_resumed":
+            let control = (row.text("coverage") ?? "").replacingOccurrences(of: "_", with: " ")
+            let verb = ["export_control_effective": "takes effect", "export_control_ended": "ends",
+                        "export_control_suspended": "suspended\(until)", "export_control_resumed": "applies again"][kind] ?? ""
+            return "\(row.text("by_country") ?? "") export control (\(control)) on \(excerpt(row.text("body") ?? "", limit: 80))\(basis) \(verb)"
         default: return label + ": " + excerpt(row.text("body") ?? "")
         }
     }

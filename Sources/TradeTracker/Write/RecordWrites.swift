@@ -38,7 +38,7 @@ extension WriteService {
             }
         }
         let new = old.merging(changes) { $1 }
-        try RecordValidation.check(db, spec: spec, fieldProblems: fieldProblems, values: new, referencesIn: Set(changes.keys))
+        try RecordValidation.check(db, spec: spec, fieldProblems: fieldProblems, values: new, referencesIn: Set(changes.keys), selfID: id)
         try spec.checkUpdate?(old, new)
         return try store.update(db, id: id, old: old, new: new, context: transaction.context)
     }
