@@ -107,6 +107,16 @@ enum MeasureFields {
         return problems.isEmpty ? .value(.text(String(decoding: json.bytes, as: UTF8.self))) : .invalid(problems)
     }
 
+    /// `in_effect_today`, computed when a measure is read.
+    static let inEffectToday = ComputedField(name: "in_effect_today") { row, today, json in
+        json.bool(MeasureSchedule(row).isInEffect(on: today.description))
+    }
+
+    /// The stored-data check of `responds_to` for measures of `resource`.
+    static func referenceCheck(for resource: String) -> @Sendable (SQLiteConnection, RecordValues, Int64?) throws -> [FieldProblem] {
+        { db, values, selfID in try checkReferences(db, values, resource: resource, selfID: selfID) }
+    }
+
     // MARK: rules on the whole record
 
     /// Each window shares at least one day with the effective period [effective_from, effective_until) (it may

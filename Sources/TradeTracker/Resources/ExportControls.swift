@@ -46,14 +46,10 @@ enum ExportControls {
             Referrer.respondsTo(table: "tariff_measures", type: "export-controls"),
             Referrer.respondsTo(table: "export_controls", type: "export-controls"),
         ],
-        computed: [ComputedField(name: "in_effect_today") { row, today, json in
-            json.bool(MeasureSchedule(row).isInEffect(on: today.description))
-        }],
+        computed: [MeasureFields.inEffectToday],
         validate: { values in
             DateOrder.check(values, first: "effective_from", then: "effective_until", strictly: true) + MeasureFields.checkSuspensions(values)
         },
-        checkStored: { db, values, selfID in
-            try MeasureFields.checkReferences(db, values, resource: "export-controls", selfID: selfID)
-        }
+        checkStored: MeasureFields.referenceCheck(for: "export-controls")
     )
 }

@@ -43,9 +43,7 @@ enum TariffMeasures {
             Referrer.respondsTo(table: "tariff_measures", type: "tariff-measures"),
             Referrer.respondsTo(table: "export_controls", type: "tariff-measures"),
         ],
-        computed: [ComputedField(name: "in_effect_today") { row, today, json in
-            json.bool(MeasureSchedule(row).isInEffect(on: today.description))
-        }],
+        computed: [MeasureFields.inEffectToday],
         validate: { values in
             var problems = DateOrder.check(values, first: "effective_from", then: "effective_until", strictly: true)
             if case .text(let by)? = values["imposed_by"], values["imposed_on"] == .text(by) {
@@ -53,8 +51,6 @@ enum TariffMeasures {
             }
             return problems + MeasureFields.checkSuspensions(values)
         },
-        checkStored: { db, values, selfID in
-            try MeasureFields.checkReferences(db, values, resource: "tariff-measures", selfID: selfID)
-        }
+        checkStored: MeasureFields.referenceCheck(for: "tariff-measures")
     )
 }
