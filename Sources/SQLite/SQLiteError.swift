@@ -38,6 +38,14 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
     /// A write on a read-only connection or file (`SQLITE_READONLY` and its extended codes).
     public var isReadOnly: Bool { primaryCode == SQLITE_READONLY }
 
+    /// The storage under the database failed, not the statement: a full disk (`SQLITE_FULL`), a read-only file,
+    /// an I/O error, a file that cannot be opened or is not (or no longer) a database, or a refused COMMIT. Such
+    /// faults can clear by themselves (space freed, permissions restored), so callers answer "unavailable" and retry.
+    public var isStorageFault: Bool {
+        [SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_NOTADB, SQLITE_CORRUPT, SQLITE_PROTOCOL]
+            .contains(primaryCode) || isCommitRefused
+    }
+
     /// The database was locked by another connection for longer than the busy timeout.
     public var isBusy: Bool { primaryCode == SQLITE_BUSY }
 

@@ -52,7 +52,9 @@ final class OperationsTests: XCTestCase {
     func testReadyzIs503WhileShuttingDown() throws {
         var router = Router()
         let shuttingDown = ShutdownFlagForTest()
-        OperationsRoutes(database: app.app.database, openAPIDocument: [], isShuttingDown: { shuttingDown.value }).register(on: &router)
+        let database = app.app.database, writes = app.app.writes
+        OperationsRoutes(readiness: { database.readiness(writeProbe: { writes.probe() }) }, openAPIDocument: [],
+                         isShuttingDown: { shuttingDown.value }).register(on: &router)
         let responder = Responder(router: router, renderer: ProblemRenderer(logger: Logger(minimumLevel: .error)))
         XCTAssertEqual(responder.respond(to: HTTPRequest(method: "GET", target: "/readyz")).status, 200)
         shuttingDown.value = true

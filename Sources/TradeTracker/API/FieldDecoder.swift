@@ -21,6 +21,7 @@ enum FieldDecoder {
         switch field.kind {
         case .text(let min, let max):
             guard case .string(let s) = value else { return fail("must be a string") }
+            if hasNUL(s) { return fail(nulMessage) }
             // Code points, as SQLite's length() counts them, so the schema's CHECKs agree with this check.
             let count = s.unicodeScalars.count
             if count < min { return fail(min == 1 ? "must not be empty" : "must be at least \(min) characters") }
@@ -69,6 +70,7 @@ enum FieldDecoder {
                     problems.append(FieldProblem(pointer: "\(pointer)/\(i)", message: "must be a string of 1 to \(maxLength) characters"))
                     continue
                 }
+                if hasNUL(s) { problems.append(FieldProblem(pointer: "\(pointer)/\(i)", message: nulMessage)) }
             }
             if items.count > maxItems { problems.append(FieldProblem(pointer: pointer, message: "must have at most \(maxItems) items")) }
             return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
@@ -88,6 +90,7 @@ enum FieldDecoder {
                     problems.append(FieldProblem(pointer: memberPointer, message: "must be a string of 1 to \(maxLength) characters"))
                     continue
                 }
+                if hasNUL(s) { problems.append(FieldProblem(pointer: memberPointer, message: nulMessage)) }
             }
             if members.count > maxEntries { problems.append(FieldProblem(pointer: pointer, message: "must have at most \(maxEntries) entries")) }
             return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
@@ -101,6 +104,7 @@ enum FieldDecoder {
             }
             return .value(.integer(Int64(hundredths)))
         case .url:
+            if case .string(let s) = value, hasNUL(s) { return fail(nulMessage) }
             guard case .string(let s) = value, s.utf8.count <= 2048,
                   (s.hasPrefix("https://") || s.hasPrefix("http://")), s.count > 8, !s.contains(" ") else {
                 return fail("must be an http:// or https:// URL of at most 2048 characters")
@@ -111,6 +115,12 @@ enum FieldDecoder {
             return .value(.integer(Int64(n)))
         }
     }
+
+    /// U+0000 is refused in every text field: SQLite's text functions stop at it (length() would count a shorter
+    /// string than validation did), and no text in this domain needs it. The schema refuses it too (migration 0005).
+    static let nulMessage = "must not contain the NUL character (U+0000)"
+
+    static func hasNUL(_ text: String) -> Bool { text.utf8.contains(0) }
 
     static let countryMessage = "must be an ISO 3166-1 alpha-3 country code in upper case (e.g. USA, CHN; EUN for the EU)"
 }

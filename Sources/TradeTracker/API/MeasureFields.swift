@@ -40,8 +40,8 @@ enum MeasureFields {
             var note: String?
             switch item["note"] {
             case nil, .null?: break
-            case .string(let text)? where (1...maxNoteLength).contains(text.unicodeScalars.count): note = text
-            default: problems.append(.init(pointer: "\(at)/note", message: "must be a string of 1 to \(maxNoteLength) characters, or null"))
+            case .string(let text)? where (1...maxNoteLength).contains(text.unicodeScalars.count) && !FieldDecoder.hasNUL(text): note = text
+            default: problems.append(.init(pointer: "\(at)/note", message: "must be a string of 1 to \(maxNoteLength) characters (no NUL), or null"))
             }
             if let from { Suspension(from: from.description, until: until?.description, note: note).write(into: &json) }
         }

@@ -40,16 +40,19 @@ final class Database: Sendable {
         }
     }
 
-    struct Readiness {
+    struct Readiness: Sendable {
         var open: Bool
         var writable: Bool
         var migrated: Bool
+        /// Why the database is not usable, for operators; nil when it is.
+        var problem: String?
     }
 
-    func readiness() -> Readiness {
+    /// Open and migrated (read on a reader), and writable: `writeProbe` commits a real write (nil) or says why not.
+    func readiness(writeProbe: () -> String?) -> Readiness {
         let migrated = (try? pool.read { try migrator.isUpToDate($0) }) ?? false
-        let writable = pool.isWritable()
-        return Readiness(open: migrated || writable, writable: writable, migrated: migrated)
+        let problem = writeProbe()
+        return Readiness(open: migrated || problem == nil, writable: problem == nil, migrated: migrated, problem: problem)
     }
 
     func close() { pool.close() }

@@ -29,7 +29,8 @@ public final class TradeTrackerApp: Sendable {
         let tokens = try Self.loadTokens(configuration)
         let signal = ChangeSignal(seq: try database.pool.read { try ChangeSignal.newestSeq($0) })
         let records = RecordCache()
-        let writes = WriteService(pool: database.pool, records: records, changes: signal, idempotency: IdempotencyStore(), logger: logger,
+        let writes = WriteService(pool: database.pool, records: records, changes: signal, idempotency: IdempotencyStore(),
+                                  health: StorageHealth(path: configuration.databasePath, logger: logger), logger: logger,
                                   batchLimit: configuration.writerBatchLimit, queueLimit: configuration.writerQueueLimit)
         self.writes = writes
         let context = APIContext(pool: database.pool, clock: clock, signer: try Self.cursorSigner(database.pool),
@@ -53,7 +54,8 @@ public final class TradeTrackerApp: Sendable {
         }
         var router = Router()
         let shutdownFlag = ShutdownFlag()
-        OperationsRoutes(database: database, openAPIDocument: Array(openAPI), isShuttingDown: { shutdownFlag.isSet })
+        OperationsRoutes(readiness: { [database, writes] in database.readiness(writeProbe: { writes.probe() }) },
+                         openAPIDocument: Array(openAPI), isShuttingDown: { shutdownFlag.isSet })
             .register(on: &router)
         APIRoutes.register(context: context, on: &router)
         feed = ChangeFeed(pool: database.pool, signal: signal, logger: logger, heartbeat: configuration.feedHeartbeat)

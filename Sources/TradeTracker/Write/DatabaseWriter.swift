@@ -19,6 +19,7 @@ struct WriteJob: Sendable {
 final class DatabaseWriter: @unchecked Sendable {
     private let pool: DatabasePool
     private let changes: ChangeSignal
+    private let health: StorageHealth
     private let logger: Logger
     let batchLimit: Int
     let queueLimit: Int
@@ -32,9 +33,10 @@ final class DatabaseWriter: @unchecked Sendable {
     private var inBatch = 0
     private let finished = DispatchSemaphore(value: 0)
 
-    init(pool: DatabasePool, changes: ChangeSignal, logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024) {
+    init(pool: DatabasePool, changes: ChangeSignal, health: StorageHealth, logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024) {
         self.pool = pool
         self.changes = changes
+        self.health = health
         self.logger = logger
         self.batchLimit = max(1, batchLimit)
         self.queueLimit = max(1, queueLimit)
@@ -148,6 +150,12 @@ final class DatabaseWriter: @unchecked Sendable {
 
     /// One transaction over `jobs`; returns the jobs to run again (their transaction was lost, not their fault).
     private func attempt(_ jobs: [WriteJob], retriesLeft: Bool) -> [WriteJob] {
+        // A file deleted or replaced under us: whatever we commit now would be lost at the next start.
+        if let problem = health.fileProblem() {
+            let refusal = APIError.storageUnavailable(problem + "; writes are refused until it is back")
+            for job in jobs { job.fail(refusal) }
+            return []
+        }
         var succeeded: [(job: WriteJob, deliver: @Sendable () -> Void, actions: [@Sendable () -> Void])] = []
         var began = false
         do {
@@ -183,6 +191,7 @@ final class DatabaseWriter: @unchecked Sendable {
                     throw error
                 }
             }
+            health.recordSuccess()
             for entry in succeeded { for action in entry.actions { action() } }
             changes.publish(seq)
             for entry in succeeded { entry.deliver() }
@@ -204,7 +213,9 @@ final class DatabaseWriter: @unchecked Sendable {
     private func problem(for error: any Error) -> Problem {
         switch error {
         case let problem as Problem: return problem
-        case let error as SQLiteError: return StorageErrors.problem(for: error, logger: logger)
+        case let error as SQLiteError:
+            health.recordFailure(error)
+            return StorageErrors.problem(for: error, logger: logger)
         default:
             logger.error("write failed: \(error)")
             return APIError.internalError()

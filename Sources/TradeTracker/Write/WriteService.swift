@@ -12,16 +12,43 @@ final class WriteService: Sendable {
     let changes: ChangeSignal
     let idempotency: IdempotencyStore
     let writer: DatabaseWriter
+    let health: StorageHealth
     let logger: Logger
 
-    init(pool: DatabasePool, records: RecordCache, changes: ChangeSignal, idempotency: IdempotencyStore, logger: Logger,
-         batchLimit: Int = 64, queueLimit: Int = 1024) {
+    init(pool: DatabasePool, records: RecordCache, changes: ChangeSignal, idempotency: IdempotencyStore, health: StorageHealth,
+         logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024) {
         self.pool = pool
         self.records = records
         self.changes = changes
         self.idempotency = idempotency
+        self.health = health
         self.logger = logger
-        writer = DatabaseWriter(pool: pool, changes: changes, logger: logger, batchLimit: batchLimit, queueLimit: queueLimit)
+        writer = DatabaseWriter(pool: pool, changes: changes, health: health, logger: logger, batchLimit: batchLimit, queueLimit: queueLimit)
+    }
+
+    /// Whether a write commits now: writes a probe row through the writer and waits for its commit (at most
+    /// `timeout`). nil when it did; otherwise why not.
+    func probe(timeout: Duration = .seconds(2)) -> String? {
+        if let problem = health.fileProblem() { return problem }
+        let done = DispatchSemaphore(value: 0)
+        let result = ResultBox<Void>()
+        let now = TimeSource.system.now()
+        let context = WriteContext(actor: nil, requestID: nil, now: now, today: TimeSource.system.today())
+        do {
+            try submit(context, { transaction in
+                try transaction.db.run("INSERT OR REPLACE INTO app_settings (name, value) VALUES ('readiness_probe', ?)", [.text(now)])
+            }, completion: { outcome in
+                result.value = outcome
+                done.signal()
+            })
+        } catch {
+            return error.detail ?? error.title
+        }
+        guard done.wait(timeout: .now() + .nanoseconds(Int(timeout.nanoseconds))) == .success else {
+            return "the writer did not commit a probe within \(timeout)"
+        }
+        if case .failure(let problem)? = result.value { return problem.detail ?? problem.title }
+        return nil
     }
 
     /// Queues `body` for the writer; `completion` runs (on the writer thread) once its commit is durable, or with the
@@ -115,6 +142,10 @@ enum StorageErrors {
         }
         if error.isBusy || error.isClosed {
             return APIError.unavailable("the database is busy or unavailable; retry shortly")
+        }
+        if error.isStorageFault {
+            logger.error("storage fault: \(error)")
+            return APIError.storageUnavailable("the database cannot be written right now (disk full, read-only or an I/O error); reads still work")
         }
         if error.isConstraintViolation {
             logger.warning("constraint rejected a write that validation let through: \(error)")
