@@ -32,7 +32,7 @@ func describe(_ event: ParseEvent) -> String {
     case .request(let r):
         return "request \(r.method) \(r.target) body=\(String(decoding: r.body, as: UTF8.self).debugDescription) trailers=[\(fields(r.trailers))]"
     case .error(let e):
-        return "error \(e.status) close=\(e.closesConnection)"
+        return "error \(e.status) \(e.reason) close=\(e.closesConnection)"
     }
 }
 
@@ -261,14 +261,14 @@ final class ParserTests: XCTestCase {
 
     func testLongRequestLineIsDetectedBeforeItsCRLF() {
         let events = parseEvents(Array(("GET /" + String(repeating: "a", count: 8200)).utf8))
-        XCTAssertEqual(events.map(describe), ["error 414 close=true"])
+        XCTAssertEqual(events.map(describe), ["error 414 uri_too_long close=true"])
     }
 
     func testHeaderBlockOver16KiBIs431() {
         let big = "X-Big: " + String(repeating: "b", count: 17 * 1024) + "\r\n"
         assertRejected("GET / HTTP/1.1\r\nHost: h\r\n" + big + "\r\n", 431)
         // Detected while the head is still arriving, too.
-        XCTAssertEqual(parseEvents(Array(("GET / HTTP/1.1\r\nHost: h\r\n" + big).utf8)).map(describe), ["error 431 close=true"])
+        XCTAssertEqual(parseEvents(Array(("GET / HTTP/1.1\r\nHost: h\r\n" + big).utf8)).map(describe), ["error 431 header_fields_too_large close=true"])
     }
 
     func testMoreThan100FieldsIs431() {
@@ -280,7 +280,7 @@ final class ParserTests: XCTestCase {
 
     func testBodyOverLimitByContentLengthIs413BeforeAnyBodyByte() {
         let events = parse("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1048577\r\n\r\n")
-        XCTAssertEqual(events.map(describe), ["error 413 close=true"])
+        XCTAssertEqual(events.map(describe), ["error 413 payload_too_large close=true"])
     }
 
     func testChunkedBodyGrowingPastLimitIs413() {
@@ -290,16 +290,16 @@ final class ParserTests: XCTestCase {
         let events = parse(text, limits: limits)
         XCTAssertEqual(events.map(describe), [
             "head POST /x HTTP/1.1 chunked continue=false [Host: h | Transfer-Encoding: chunked]",
-            "error 413 close=true",
+            "error 413 payload_too_large close=true",
         ])
     }
 
     func testAfterAnErrorTheParserStaysFailed() {
         var parser = RequestParser()
         parser.append(Array("GET / HTTP/2.0\r\nHost: h\r\n\r\n".utf8))
-        XCTAssertEqual(describe(parser.next()), "error 505 close=true")
+        XCTAssertEqual(describe(parser.next()), "error 505 http_version_not_supported close=true")
         parser.append(Array("GET / HTTP/1.1\r\nHost: h\r\n\r\n".utf8))
-        XCTAssertEqual(describe(parser.next()), "error 505 close=true")
+        XCTAssertEqual(describe(parser.next()), "error 505 http_version_not_supported close=true")
     }
 
     func testPhaseFollowsTheRequest() {
@@ -315,5 +315,81 @@ final class ParserTests: XCTestCase {
         parser.append(Array("b".utf8))
         XCTAssertEqual(describe(parser.next()), "request POST /x body=\"ab\" trailers=[]")
         XCTAssertEqual(parser.phase, .idle)
+    }
+}
+
+/// The parser's rule — whole and split input give the same events — at the limits too, for every two-piece split.
+final class ParserLimitSplitTests: XCTestCase {
+    let limits: ParserLimits = {
+        var limits = ParserLimits()
+        limits.maxRequestLineBytes = 40
+        limits.maxHeaderBytes = 60
+        limits.maxHeaderCount = 4
+        return limits
+    }()
+
+    /// Events for the input whole, byte by byte, and split once at every position: all must agree.
+    private func agreed(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> [String] {
+        let bytes = Array(text.utf8)
+        let whole = parseEvents(bytes, limits: limits).map(describe)
+        XCTAssertEqual(parseEvents(bytes, limits: limits, step: 1).map(describe), whole, "byte by byte", file: file, line: line)
+        for cut in 1..<bytes.count {
+            var parser = RequestParser(limits: limits)
+            var events: [String] = []
+            for piece in [bytes[..<cut], bytes[cut...]] {
+                parser.append(piece)
+                loop: while true {
+                    let event = parser.next()
+                    switch event {
+                    case .needMore: break loop
+                    case .error: events.append(describe(event)); break loop
+                    default: events.append(describe(event))
+                    }
+                }
+                if events.last?.hasPrefix("error") == true { break }
+            }
+            XCTAssertEqual(events, whole, "split at \(cut)", file: file, line: line)
+        }
+        return whole
+    }
+
+    /// A request line of exactly `length` bytes.
+    private func requestLine(_ length: Int) -> String {
+        let fixed = "GET / HTTP/1.1".utf8.count
+        return "GET /" + String(repeating: "a", count: length - fixed) + " HTTP/1.1"
+    }
+
+    func testARequestLineOfExactlyTheLimitIsAcceptedHoweverItArrives() {
+        let events = agreed(requestLine(40) + "\r\nHost: h\r\n\r\n")
+        XCTAssertEqual(events.count, 2)
+        XCTAssertTrue(events[1].hasPrefix("request GET /"), "\(events)")
+    }
+
+    func testARequestLineOneByteOverTheLimitIs414HoweverItArrives() {
+        XCTAssertEqual(agreed(requestLine(41) + "\r\nHost: h\r\n\r\n"), ["error 414 uri_too_long close=true"])
+    }
+
+    func testAnOverLongLineEndingInABareLFIs414HoweverItArrives() {
+        XCTAssertEqual(agreed(requestLine(45) + "\nHost: h\r\n\r\n"), ["error 414 uri_too_long close=true"])
+        // At the limit the bare LF is what is wrong.
+        XCTAssertEqual(agreed(requestLine(40) + "\nHost: h\r\n\r\n"), ["error 400 malformed_request close=true"])
+    }
+
+    func testAHeaderBlockOfExactlyTheLimitIsAcceptedHoweverItArrives() {
+        // Field lines with their CRLFs: "Host: h\r\n" (9) + "X: " + value + "\r\n" = 60.
+        let value = String(repeating: "v", count: 60 - 9 - 5)
+        let events = agreed("GET / HTTP/1.1\r\nHost: h\r\nX: \(value)\r\n\r\n")
+        XCTAssertEqual(events.count, 2, "\(events)")
+        XCTAssertTrue(events[1].hasPrefix("request GET /"))
+    }
+
+    func testAHeaderBlockOneByteOverTheLimitIs431HoweverItArrives() {
+        let value = String(repeating: "v", count: 60 - 9 - 5 + 1)
+        XCTAssertEqual(agreed("GET / HTTP/1.1\r\nHost: h\r\nX: \(value)\r\n\r\n"), ["error 431 header_fields_too_large close=true"])
+    }
+
+    func testTooManyFieldsIs431HoweverItArrives() {
+        XCTAssertEqual(agreed("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n"), ["error 431 header_fields_too_large close=true"])
+        XCTAssertEqual(agreed("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n").count, 2)
     }
 }

@@ -162,6 +162,11 @@ public struct RequestParser: Sendable {
     }
 
     /// The offset of the CRLFCRLF that ends the head, nil when it has not arrived yet (or a limit broke).
+    ///
+    /// Limits are checked at every byte, against the least the finished head could measure given the bytes so far
+    /// (a trailing CR may be the start of a line end), so the answer never depends on how the bytes were split into
+    /// reads: a request line of exactly the limit passes even when its LF comes alone, and a line past the limit is a
+    /// 414 whatever follows it.
     private mutating func findHeadEnd() -> Int? {
         if scanned <= start {
             scanned = start
@@ -173,6 +178,7 @@ public struct RequestParser: Sendable {
         let (found, failure): (Int?, HTTPFailure?) = buffer.withUnsafeBufferPointer { bytes in
             var i = scanned
             while i < count {
+                if let broken = limitFailure(scannedTo: i, bytes) { return (nil, broken) }
                 let b = bytes[i]
                 if b == 10 {
                     guard i > start, bytes[i - 1] == 13 else {
@@ -189,7 +195,7 @@ public struct RequestParser: Sendable {
                 }
                 i += 1
             }
-            return (nil, nil)
+            return (nil, limitFailure(scannedTo: count, bytes))
         }
         if let failure {
             state = .failed(failure)
@@ -198,12 +204,22 @@ public struct RequestParser: Sendable {
         if let found { return found }
         // Stop before a trailing CR so that the LF that completes it is checked together with it.
         scanned = count > start && buffer[count - 1] == 13 ? count - 1 : count
-        if requestLineEnd == nil && count - start > limits.maxRequestLineBytes {
-            state = .failed(.uriTooLong(limits))
-        } else if let rl = requestLineEnd, count - (rl + 1) > limits.maxHeaderBytes {
-            state = .failed(.headerFieldsTooLarge(limits))
-        }
         return nil
+    }
+
+    /// A limit the head is sure to break, given that bytes [start, end) of it have been seen.
+    private func limitFailure(scannedTo end: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> HTTPFailure? {
+        guard let requestLine = requestLineEnd else {
+            // The request line so far, less a final CR that may be its line end.
+            let least = end - start - (end > start && bytes[end - 1] == 13 ? 1 : 0)
+            return least > limits.maxRequestLineBytes ? .uriTooLong(limits) : nil
+        }
+        // The header block counts each field line with its CRLF, not the empty line that ends the head: a final
+        // CR right after a line end may be that empty line's.
+        let fieldsStart = requestLine + 1
+        let endsWithEmptyLineCR = end >= fieldsStart + 1 && bytes[end - 1] == 13 && bytes[end - 2] == 10
+        let least = end - fieldsStart - (endsWithEmptyLineCR ? 1 : 0)
+        return least > limits.maxHeaderBytes ? .headerFieldsTooLarge(limits) : nil
     }
 
     // MARK: chunked body
