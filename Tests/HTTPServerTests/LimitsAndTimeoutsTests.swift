@@ -198,3 +198,39 @@ final class LimitsAndTimeoutsTests: ServerTestCase {
         XCTAssertEqual(try second.get("/hello").status, 200, "the remaining client is unaffected")
     }
 }
+
+/// Past the connection limit, probe paths are still answered (on a few extra, one-request connections).
+final class ProbesUnderFloodTests: ServerTestCase {
+    func testProbesAreAnsweredPastTheConnectionLimitAndEverythingElseGets503() throws {
+        let server = try startServer {
+            $0.maxConnections = 2
+            $0.probePaths = ["/hello"]
+            $0.probeConnections = 2
+        }
+        let held = [try server.client(), try server.client()]
+        for client in held { XCTAssertEqual(try client.get("/items/x").status, 200) }
+        XCTAssertTrue(eventually { server.server.openConnections == 2 })
+
+        let probe = try server.client()
+        let answered = try probe.get("/hello")
+        XCTAssertEqual(answered.status, 200)
+        XCTAssertEqual(answered.bodyText, "hello")
+        XCTAssertEqual(answered["Connection"], "close", "a probe connection serves one request")
+        assertClosedByServer(probe)
+
+        let other = try server.client()
+        let refused = try other.get("/items/y")
+        XCTAssertEqual(refused.status, 503)
+        XCTAssertEqual(refused["Retry-After"], "1")
+        assertClosedByServer(other)
+
+        // The extra connections are bounded: past them, a new connection is refused at once.
+        let silent = [try server.client(), try server.client()]
+        XCTAssertTrue(eventually { server.server.openConnections == 4 })
+        let beyond = try server.client()
+        XCTAssertEqual(try beyond.readResponse().status, 503, "refused without being asked anything")
+        _ = silent
+        // The held connections were never disturbed.
+        for client in held { XCTAssertEqual(try client.get("/items/z").status, 200) }
+    }
+}

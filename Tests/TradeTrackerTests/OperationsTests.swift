@@ -67,6 +67,18 @@ final class OperationsTests: XCTestCase {
         XCTAssertEqual(response.headers["Retry-After"], "5")
     }
 
+    func testProbesAreAnsweredWhenEveryConnectionSlotIsTaken() throws {
+        app.stop()
+        app = try TestApp { $0.server.maxConnections = 2 }
+        let held = [app.client(), app.client()]
+        for client in held { XCTAssertEqual(try client.request("GET", "/v1/status").status, 200) }
+        XCTAssertEqual(try app.client().request("GET", "/healthz").status, 200, "liveness holds under a connection flood")
+        XCTAssertEqual(try app.client().request("GET", "/readyz").status, 200)
+        let other = try app.client().request("GET", "/v1/status")
+        XCTAssertEqual(other.status, 503)
+        XCTAssertEqual(try other.json()["code"], .string("service_unavailable"))
+    }
+
     func testOpenAPIDocumentIsServedFromTheProjectFile() throws {
         let response = try app.client().request("GET", "/openapi.yaml")
         XCTAssertEqual(response.status, 200)

@@ -25,6 +25,8 @@ final class ClientConnection: @unchecked Sendable {
     let remoteAddress: String
     let queue: DispatchQueue
     let context: ServerContext
+    /// Accepted past the connection limit: it may ask a probe path once, anything else gets 503; then it closes.
+    let probesOnly: Bool
 
     // Owned by the current driver (see above).
     var parser: RequestParser
@@ -56,7 +58,8 @@ final class ClientConnection: @unchecked Sendable {
     var readSource: (any DispatchSourceRead)?
     var writeSource: (any DispatchSourceWrite)?
 
-    init(fd: Int32, id: UInt64, remoteAddress: String, context: ServerContext) {
+    init(fd: Int32, id: UInt64, remoteAddress: String, context: ServerContext, probesOnly: Bool = false) {
+        self.probesOnly = probesOnly
         self.fd = fd
         self.id = id
         self.remoteAddress = remoteAddress
@@ -73,7 +76,7 @@ final class ClientConnection: @unchecked Sendable {
         lock.lock()
         readSource = source
         sourcesAlive = 1
-        arm(.header, context.configuration.headerTimeout)
+        arm(.header, probesOnly ? min(context.configuration.probeTimeout, context.configuration.headerTimeout) : context.configuration.headerTimeout)
         lock.unlock()
         source.resume()
     }
@@ -189,6 +192,12 @@ final class ClientConnection: @unchecked Sendable {
                 }
             case .request(let request):
                 guard enterProcessing() else { return }
+                if probesOnly && !((request.method == "GET" || request.method == "HEAD") && context.configuration.probePaths.contains(request.path)) {
+                    let refusal = context.responder.standaloneResponse(
+                        for: .unavailable("the server has too many open connections; retry shortly", retryAfter: 1))
+                    write(refusal, version: .http11, keepAlive: false, headOnly: request.method == "HEAD")
+                    return
+                }
                 context.workers.submit { [self] in self.process(request) }
                 return
             case .error(let error):
@@ -243,7 +252,7 @@ final class ClientConnection: @unchecked Sendable {
             startStream(response, starter: starter)
             return
         }
-        let keepAlive = request.wantsKeepAlive && !response.closesConnection && !context.isShuttingDown
+        let keepAlive = request.wantsKeepAlive && !response.closesConnection && !context.isShuttingDown && !probesOnly
         write(response, version: request.version, keepAlive: keepAlive, headOnly: headOnly)
     }
 

@@ -102,12 +102,19 @@ public final class HTTPServer: @unchecked Sendable {
                 SystemCalls.close(fd, logger: logger)
                 continue
             }
-            if context.isShuttingDown || context.registry.count >= configuration.maxConnections {
-                Listener.refuse(fd, shuttingDown: context.isShuttingDown, context: context)
-                continue
+            var probesOnly = false
+            if context.isShuttingDown || context.registry.regularCount >= configuration.maxConnections {
+                // Past the limit, a few connections may still ask the probes, so an orchestrator does not restart a
+                // healthy server that is merely flooded.
+                guard !context.isShuttingDown, !configuration.probePaths.isEmpty,
+                      context.registry.probeCount < configuration.probeConnections else {
+                    Listener.refuse(fd, shuttingDown: context.isShuttingDown, context: context)
+                    continue
+                }
+                probesOnly = true
             }
-            let connection = ClientConnection(fd: fd, id: context.registry.makeID(),
-                                        remoteAddress: peer.text, context: context)
+            let connection = ClientConnection(fd: fd, id: context.registry.makeID(), remoteAddress: peer.text, context: context,
+                                              probesOnly: probesOnly)
             context.registry.add(connection)
             connection.start()
         }

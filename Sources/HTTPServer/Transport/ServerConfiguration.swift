@@ -16,6 +16,11 @@ public struct ServerConfiguration: Sendable {
     /// How long a client may leave its response unread.
     public var writeTimeout: Duration = .seconds(30)
     public var maxConnections = 1024
+    /// Paths answered even past `maxConnections` (liveness and readiness probes), on up to `probeConnections` extra
+    /// connections that may send one GET or HEAD to them within `probeTimeout`; anything else on those gets 503.
+    public var probePaths: Set<String> = []
+    public var probeConnections = 64
+    public var probeTimeout: Duration = .seconds(2)
     /// Threads that run handlers.
     public var workerCount = max(2, ProcessInfo.processInfo.activeProcessorCount)
     /// Serial queues the connections' socket events run on.

@@ -33,10 +33,22 @@ final class ConnectionRegistry: @unchecked Sendable {
     private let lock = NSLock()
     private var connections: [UInt64: ClientConnection] = [:]
     private var nextID: UInt64 = 0
+    private var probes = 0
 
     var count: Int {
         lock.lock(); defer { lock.unlock() }
         return connections.count
+    }
+
+    /// Connections that count against the connection limit (probe-only ones do not).
+    var regularCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return connections.count - probes
+    }
+
+    var probeCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return probes
     }
 
     func makeID() -> UInt64 {
@@ -48,11 +60,12 @@ final class ConnectionRegistry: @unchecked Sendable {
     func add(_ connection: ClientConnection) {
         lock.lock(); defer { lock.unlock() }
         connections[connection.id] = connection
+        if connection.probesOnly { probes += 1 }
     }
 
     func remove(_ connection: ClientConnection) {
         lock.lock(); defer { lock.unlock() }
-        connections[connection.id] = nil
+        if connections.removeValue(forKey: connection.id) != nil, connection.probesOnly { probes -= 1 }
     }
 
     func snapshot() -> [ClientConnection] {

@@ -71,7 +71,10 @@ public final class TradeTrackerApp: Sendable {
         middleware.append(ConditionalGET(pathPrefix: "/v1/"))
         routes = router.routes
         let responder = Responder(router: router, middleware: middleware, renderer: renderer)
-        server = HTTPServer(configuration: configuration.server, responder: responder, logger: logger)
+        var serverConfiguration = configuration.server
+        // An orchestrator's probes are answered even when a flood of connections holds every slot.
+        serverConfiguration.probePaths = ["/healthz", "/readyz"]
+        server = HTTPServer(configuration: serverConfiguration, responder: responder, logger: logger)
         shutdownFlag.server = server
     }
 
