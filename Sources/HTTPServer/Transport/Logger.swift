@@ -37,6 +37,19 @@ public final class Logger: @unchecked Sendable {
     }
 
     public func info(_ message: @autoclosure () -> String) { log(.info, message()) }
+
+    /// Writes `bytes` as one line as they are (no time or level prefix): structured logs (one JSON object a line).
+    public func line(_ bytes: [UInt8]) {
+        lock.lock()
+        buffer.append(contentsOf: bytes)
+        buffer.append(10)
+        let schedule = !flushScheduled
+        flushScheduled = true
+        lock.unlock()
+        if schedule {
+            DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + .milliseconds(50)) { self.flush() }
+        }
+    }
     public func warning(_ message: @autoclosure () -> String) { log(.warning, message()) }
     public func error(_ message: @autoclosure () -> String) { log(.error, message()) }
 
@@ -66,6 +79,13 @@ public final class Logger: @unchecked Sendable {
 
 /// RFC 3339 UTC timestamps (`2025-05-12T08:30:00.123Z`) without DateFormatter.
 public enum RFC3339 {
+    /// Now, with milliseconds.
+    public static func now() -> String {
+        var tv = timeval()
+        gettimeofday(&tv, nil)
+        return format(epochSeconds: Int64(tv.tv_sec), milliseconds: Int(tv.tv_usec / 1000))
+    }
+
     public static func format(epochSeconds: Int64, milliseconds: Int? = nil) -> String {
         var t = time_t(epochSeconds)
         var tmv = tm()

@@ -168,6 +168,13 @@ enum APIError {
         from(.unavailable(detail, retryAfter: retryAfter))
     }
 
+    static func rateLimited(retryAfter: Int, perMinute: Int) -> Problem {
+        var headers = HTTPHeaders()
+        headers.add("Retry-After", String(retryAfter))
+        return Problem(status: 429, code: "rate_limited", title: "Too many requests",
+                       detail: "this client may make \(perMinute) requests a minute; retry after \(retryAfter) s", headers: headers)
+    }
+
     /// The writer's queue is full: the client should slow down and retry.
     static func writeQueueFull(_ limit: Int) -> Problem {
         var headers = HTTPHeaders()

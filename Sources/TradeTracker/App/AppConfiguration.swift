@@ -11,6 +11,15 @@ public struct AppConfiguration: Sendable {
     public var synchronous = Synchronous.full
     public var loadDemoData = false
     public var accessLog = true
+    /// `text` (one readable line) or `json` (one JSON object) per request.
+    public var logFormat = "text"
+    /// Requests a minute per client (0: no limit), refilling a bucket of `rateBurst`.
+    public var rateLimit = 1200
+    public var rateBurst = 200
+    /// Take the client's address from `X-Forwarded-For` (behind a proxy that sets it).
+    public var trustProxy = false
+    /// When set, `GET /metrics` needs this bearer token.
+    public var metricsToken: String?
     public var logLevel = Logger.Level.info
     /// A `name scope token` file (mode 600).
     public var tokensFile: String?

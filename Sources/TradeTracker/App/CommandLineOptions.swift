@@ -129,6 +129,23 @@ public enum CommandLineOptions {
         Option(flag: "access-log", value: "on|off", help: "one log line per request (default on)") { c, v in
             c.accessLog = try boolean(v, "access-log")
         },
+        Option(flag: "log-format", value: "text|json", help: "access log lines as text or one JSON object each (default text)") {
+            guard ["text", "json"].contains($1) else { throw UsageError("--log-format must be text or json, not '\($1)'") }
+            $0.logFormat = $1
+        },
+        Option(flag: "rate-limit", value: "N", help: "requests a minute per client, 0 for none (default 1200)") {
+            $0.rateLimit = try integer($1, "rate-limit", 0...10_000_000)
+        },
+        Option(flag: "rate-burst", value: "N", help: "requests a client may make at once before the rate applies (default 200)") {
+            $0.rateBurst = try integer($1, "rate-burst", 1...10_000_000)
+        },
+        Option(flag: "trust-proxy", value: "", help: "the client address is X-Forwarded-For's last entry (behind a proxy)") { c, v in
+            c.trustProxy = try boolean(v, "trust-proxy")
+        },
+        Option(flag: "metrics-token", value: "TOKEN", help: "GET /metrics needs this bearer token (prefer the environment variable)") {
+            guard $1.utf8.count >= 16 else { throw UsageError("--metrics-token must be at least 16 characters") }
+            $0.metricsToken = $1
+        },
         Option(flag: "log-level", value: "LEVEL", help: "debug, info, warning or error (default info)") {
             let levels: [String: Logger.Level] = ["debug": .debug, "info": .info, "warning": .warning, "error": .error]
             guard let level = levels[$1.lowercased()] else { throw UsageError("--log-level must be debug, info, warning or error") }

@@ -29,9 +29,11 @@ public final class TradeTrackerApp: Sendable {
         let tokens = try Self.loadTokens(configuration)
         let signal = ChangeSignal(seq: try database.pool.read { try ChangeSignal.newestSeq($0) })
         let records = RecordCache()
+        let metrics = Metrics()
         let writes = WriteService(pool: database.pool, records: records, changes: signal, idempotency: IdempotencyStore(),
                                   health: StorageHealth(path: configuration.databasePath, logger: logger), logger: logger,
-                                  batchLimit: configuration.writerBatchLimit, queueLimit: configuration.writerQueueLimit)
+                                  batchLimit: configuration.writerBatchLimit, queueLimit: configuration.writerQueueLimit,
+                                  observeBatch: { [metrics] size, seconds in metrics.recordBatch(size: size, seconds: seconds) })
         self.writes = writes
         let context = APIContext(pool: database.pool, clock: clock, signer: try Self.cursorSigner(database.pool),
                                  requireIfMatch: configuration.requireIfMatch, logger: logger, changes: signal, records: records,
@@ -62,11 +64,18 @@ public final class TradeTrackerApp: Sendable {
         ChangesRoutes.register(context: context, feed: feed, on: &router)
         let renderer = ProblemRenderer(logger: logger)
         try StaticFiles(directory: configuration.publicDirectory).register(on: &router)
-        var middleware: [any Middleware] = []
-        // Outermost, so every answer (errors and 304s included) carries the CORS headers; with no origin configured
-        // it still marks every response `Vary: Origin`.
+        MetricsRoute(metrics: metrics, token: configuration.metricsToken).register(on: &router)
+        // Outermost first: metrics and the access log see every answer as the client gets it; CORS renders errors so
+        // that they (429s and 304s too) carry its headers; the rate limit runs before authentication, so 401s count.
+        var middleware: [any Middleware] = [MetricsRecorder(metrics: metrics)]
+        if configuration.accessLog {
+            middleware.append(AccessLog(logger: logger, format: AccessLog.Format(rawValue: configuration.logFormat) ?? .text, tokens: tokens))
+        }
         middleware.append(CORS(origins: configuration.corsOrigins, renderer: renderer))
-        if configuration.accessLog { middleware.append(AccessLog(logger: logger)) }
+        if configuration.rateLimit > 0 {
+            middleware.append(RateLimit(limiter: RateLimiter(perMinute: configuration.rateLimit, burst: configuration.rateBurst),
+                                        tokens: tokens, trustProxy: configuration.trustProxy, renderer: renderer, metrics: metrics))
+        }
         middleware.append(Authentication(tokens: tokens, requireAuthForReads: configuration.requireAuthForReads, pathPrefix: "/v1/"))
         middleware.append(ConditionalGET(pathPrefix: "/v1/"))
         routes = router.routes
@@ -75,6 +84,13 @@ public final class TradeTrackerApp: Sendable {
         // An orchestrator's probes are answered even when a flood of connections holds every slot.
         serverConfiguration.probePaths = ["/healthz", "/readyz"]
         server = HTTPServer(configuration: serverConfiguration, responder: responder, logger: logger)
+        let server = self.server, feed = self.feed, writer = writes.writer
+        metrics.gauges = [
+            ("http_open_connections", "Client connections open now.", { Double(server.openConnections) }),
+            ("sse_open_streams", "Server-Sent Event streams open now.", { Double(feed.openStreams) }),
+            ("db_writer_queue_depth", "Writes waiting for the writer now.", { Double(writer.queueDepth) }),
+            ("process_resident_memory_bytes", "Resident memory of the server process.", { Metrics.residentMemoryBytes() }),
+        ]
         shutdownFlag.server = server
     }
 

@@ -23,6 +23,8 @@ final class DatabaseWriter: @unchecked Sendable {
     private let logger: Logger
     let batchLimit: Int
     let queueLimit: Int
+    /// Told each committed batch's size and duration (for metrics).
+    private let observeBatch: (@Sendable (Int, Double) -> Void)?
 
     // `queue`, `head`, `accepting` and `running` are guarded by `condition`; the thread alone uses the connection.
     private let condition = NSCondition()
@@ -33,7 +35,9 @@ final class DatabaseWriter: @unchecked Sendable {
     private var inBatch = 0
     private let finished = DispatchSemaphore(value: 0)
 
-    init(pool: DatabasePool, changes: ChangeSignal, health: StorageHealth, logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024) {
+    init(pool: DatabasePool, changes: ChangeSignal, health: StorageHealth, logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024,
+         observeBatch: (@Sendable (Int, Double) -> Void)? = nil) {
+        self.observeBatch = observeBatch
         self.pool = pool
         self.changes = changes
         self.health = health
@@ -140,12 +144,14 @@ final class DatabaseWriter: @unchecked Sendable {
     /// Runs `batch` in one transaction. If SQLite rolls the whole transaction back under a failing write (a full
     /// disk, an I/O error), that write is answered with its failure and the others run again in a new one.
     private func commit(_ batch: [WriteJob]) {
+        let started = ContinuousClock.now
         var remaining = batch
         var attempts = 0
         while !remaining.isEmpty {
             attempts += 1
             remaining = attempt(remaining, retriesLeft: attempts < 3)
         }
+        observeBatch?(batch.count, MetricsRecorder.seconds(since: started))
     }
 
     /// One transaction over `jobs`; returns the jobs to run again (their transaction was lost, not their fault).

@@ -16,14 +16,15 @@ final class WriteService: Sendable {
     let logger: Logger
 
     init(pool: DatabasePool, records: RecordCache, changes: ChangeSignal, idempotency: IdempotencyStore, health: StorageHealth,
-         logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024) {
+         logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024, observeBatch: (@Sendable (Int, Double) -> Void)? = nil) {
         self.pool = pool
         self.records = records
         self.changes = changes
         self.idempotency = idempotency
         self.health = health
         self.logger = logger
-        writer = DatabaseWriter(pool: pool, changes: changes, health: health, logger: logger, batchLimit: batchLimit, queueLimit: queueLimit)
+        writer = DatabaseWriter(pool: pool, changes: changes, health: health, logger: logger, batchLimit: batchLimit, queueLimit: queueLimit,
+                                observeBatch: observeBatch)
     }
 
     /// Whether a write commits now: writes a probe row through the writer and waits for its commit (at most

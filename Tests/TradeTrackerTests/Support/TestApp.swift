@@ -29,6 +29,8 @@ final class TestApp: Sendable {
         configuration.openAPIPath = packageRoot.appendingPathComponent("openapi.yaml").path
         configuration.publicDirectory = packageRoot.appendingPathComponent("public").path
         configuration.accessLog = false
+        // Tests make hundreds of requests a second from one address; the rate limit has tests of its own.
+        configuration.rateLimit = 0
         configure(&configuration)
         return configuration
     }
