@@ -1,6 +1,9 @@
-/// SHA-256 (FIPS 180-4), for migration checksums: swift-corelibs-foundation has no CryptoKit,
-/// and the package takes no dependencies. Not constant-time; not for secrets.
-enum SHA256 {
+import Foundation
+
+/// SHA-256 (FIPS 180-4), for migration checksums and the checksums of backups and exports: swift-corelibs-foundation
+/// has no CryptoKit, and the package takes no dependencies. Incremental, so a large file is hashed in pieces. Not
+/// constant-time; not for secrets.
+public struct SHA256 {
     private static let roundConstants: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -16,37 +19,74 @@ enum SHA256 {
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     ]
 
-    /// The 32-byte digest of `message`.
-    static func digest<Bytes: Collection>(_ message: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
-        var padded = Array(message)
-        let bitLength = UInt64(padded.count) &* 8
-        padded.append(0x80)
-        while padded.count % 64 != 56 { padded.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) {
-            padded.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
-        }
+    private var state = SHA256.initialState
+    private var pending: [UInt8] = []
+    private var length: UInt64 = 0
 
-        var state = initialState
+    public init() {}
+
+    /// Adds `bytes` to the message.
+    public mutating func update<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        pending.append(contentsOf: bytes)
+        length &+= UInt64(bytes.count)
+        let whole = pending.count / 64 * 64
+        guard whole > 0 else { return }
         var schedule = [UInt32](repeating: 0, count: 64)
-        for blockStart in stride(from: 0, to: padded.count, by: 64) {
-            for i in 0..<16 {
-                let at = blockStart + i * 4
-                schedule[i] = UInt32(padded[at]) << 24 | UInt32(padded[at + 1]) << 16
-                    | UInt32(padded[at + 2]) << 8 | UInt32(padded[at + 3])
-            }
-            for i in 16..<64 {
-                let s0 = rotr(schedule[i - 15], 7) ^ rotr(schedule[i - 15], 18) ^ (schedule[i - 15] >> 3)
-                let s1 = rotr(schedule[i - 2], 17) ^ rotr(schedule[i - 2], 19) ^ (schedule[i - 2] >> 10)
-                schedule[i] = schedule[i - 16] &+ s0 &+ schedule[i - 7] &+ s1
-            }
-            compress(&state, schedule)
-        }
+        for blockStart in stride(from: 0, to: whole, by: 64) { Self.process(pending, at: blockStart, &state, &schedule) }
+        pending.removeFirst(whole)
+    }
+
+    /// The 32-byte digest of everything added.
+    public mutating func finalize() -> [UInt8] {
+        let bitLength = length &* 8
+        var tail = pending
+        tail.append(0x80)
+        while tail.count % 64 != 56 { tail.append(0) }
+        for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        var schedule = [UInt32](repeating: 0, count: 64)
+        for blockStart in stride(from: 0, to: tail.count, by: 64) { Self.process(tail, at: blockStart, &state, &schedule) }
+        pending = []
         return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> UInt32(24 - $0 * 8)) } }
     }
 
+    private static func process(_ bytes: [UInt8], at blockStart: Int, _ state: inout [UInt32], _ schedule: inout [UInt32]) {
+        for i in 0..<16 {
+            let at = blockStart + i * 4
+            schedule[i] = UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
+        }
+        for i in 16..<64 {
+            let s0 = rotr(schedule[i - 15], 7) ^ rotr(schedule[i - 15], 18) ^ (schedule[i - 15] >> 3)
+            let s1 = rotr(schedule[i - 2], 17) ^ rotr(schedule[i - 2], 19) ^ (schedule[i - 2] >> 10)
+            schedule[i] = schedule[i - 16] &+ s0 &+ schedule[i - 7] &+ s1
+        }
+        compress(&state, schedule)
+    }
+
+    /// The 32-byte digest of `message`.
+    public static func digest<Bytes: Collection>(_ message: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+        var hasher = SHA256()
+        hasher.update(message)
+        return hasher.finalize()
+    }
+
     /// The digest as 64 lowercase hex digits.
-    static func hex<Bytes: Collection>(_ message: Bytes) -> String where Bytes.Element == UInt8 {
+    public static func hex<Bytes: Collection>(_ message: Bytes) -> String where Bytes.Element == UInt8 {
         digest(message).map(hexByte).joined()
+    }
+
+    /// The hex digest and size of a file, read in pieces (memory stays flat however large it is).
+    public static func hexOfFile(_ path: String) throws -> (hex: String, bytes: Int) {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var total = 0
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(chunk)
+            total += chunk.count
+        }
+        return (hasher.finalize().map(hexByte).joined(), total)
     }
 
     private static func compress(_ state: inout [UInt32], _ schedule: [UInt32]) {

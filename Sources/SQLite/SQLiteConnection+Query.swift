@@ -1,3 +1,5 @@
+import CSQLite
+
 extension SQLiteConnection {
     /// Runs a cached statement with positional values and returns every row.
     public func query(_ sql: String, _ values: [SQLValue] = []) throws -> [Row] {
@@ -53,5 +55,26 @@ extension SQLiteConnection {
 
     private func withCachedStatement<T>(_ sql: String, _ values: [SQLValue], _ body: (Statement) throws -> T) throws -> T {
         try withCachedStatement(sql, bind: { try $0.bind(values) }, body)
+    }
+}
+
+extension SQLiteConnection {
+    /// Copies this database, as one consistent snapshot, into a new file at `destination` with SQLite's online
+    /// backup API (https://sqlite.org/backup.html). One `sqlite3_backup_step(-1)` copies every page under one read
+    /// transaction, so writers on other connections go on meanwhile (WAL) and the copy is never half-old.
+    public func backup(to destination: String) throws {
+        let source = try live()
+        let target = try SQLiteConnection(path: destination, flags: [.readWrite, .create])
+        defer { target.close() }
+        let targetHandle = try target.live()
+        guard let backup = sqlite3_backup_init(targetHandle, "main", source, "main") else {
+            throw SQLiteError.from(targetHandle, code: sqlite3_errcode(targetHandle))
+        }
+        let stepped = sqlite3_backup_step(backup, -1)
+        let finished = sqlite3_backup_finish(backup)
+        guard stepped == SQLITE_DONE else { throw SQLiteError.from(targetHandle, code: stepped) }
+        guard finished == SQLITE_OK else { throw SQLiteError.from(targetHandle, code: finished) }
+        // A backup is a file of its own: no WAL beside it.
+        try target.execute("PRAGMA journal_mode = DELETE")
     }
 }

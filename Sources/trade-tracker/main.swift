@@ -24,6 +24,26 @@ case .migrate(let configuration):
     } catch {
         fail("\(error)")
     }
+case .backup(let configuration, let destination):
+    do {
+        let backup = try DatabaseMaintenance.backup(database: configuration.databasePath, to: destination)
+        print("backup \(backup.path): \(backup.bytes) bytes, sha256 \(backup.sha256)")
+    } catch {
+        fail("\(error)")
+    }
+case .check(let configuration):
+    do {
+        let problems = try DatabaseMaintenance.check(database: configuration.databasePath)
+        if problems.isEmpty {
+            print("\(configuration.databasePath): integrity ok, foreign keys ok")
+        } else {
+            for problem in problems { print(problem) }
+            FileHandle.standardError.write(Data("trade-tracker: \(problems.count) problem(s) in \(configuration.databasePath)\n".utf8))
+            exit(1)
+        }
+    } catch {
+        fail("\(error)")
+    }
 case .serve(let configuration):
     let app: TradeTrackerApp
     do {

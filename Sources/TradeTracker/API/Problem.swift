@@ -148,6 +148,11 @@ enum APIError {
                 detail: "\(position) is ahead of this server's change log (newest \(tip)); reload and start again with since=now")
     }
 
+    static func feedPositionPruned(_ position: Int64, oldestKept: Int64) -> Problem {
+        Problem(status: 410, code: "gone", title: "Feed position pruned",
+                detail: "changes after \(position) are no longer kept (the log starts at \(oldestKept)); reload and start again with since=now")
+    }
+
     // MARK: auth
 
     static func unauthorized(_ detail: String) -> Problem {

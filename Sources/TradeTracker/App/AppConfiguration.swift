@@ -18,6 +18,12 @@ public struct AppConfiguration: Sendable {
     public var rateBurst = 200
     /// Take the client's address from `X-Forwarded-For` (behind a proxy that sets it).
     public var trustProxy = false
+    /// Change-log rows older than this many days are deleted (nil: kept forever).
+    public var changeLogRetentionDays: Int?
+    /// How often retention runs (expired idempotency keys, old change-log rows).
+    public var retentionInterval: Duration = .seconds(600)
+    /// Where `POST /v1/admin/backup` writes; nil: a `backups` folder beside the database.
+    public var backupDirectory: String?
     /// When set, `GET /metrics` needs this bearer token.
     public var metricsToken: String?
     public var logLevel = Logger.Level.info

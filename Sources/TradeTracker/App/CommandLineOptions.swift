@@ -11,6 +11,10 @@ public struct UsageError: Error, CustomStringConvertible {
 public enum Command: Sendable {
     case serve(AppConfiguration)
     case migrate(AppConfiguration)
+    /// Copy the database to the path (online backup).
+    case backup(AppConfiguration, destination: String)
+    /// integrity_check and foreign_key_check.
+    case check(AppConfiguration)
     case help
 }
 
@@ -129,6 +133,12 @@ public enum CommandLineOptions {
         Option(flag: "access-log", value: "on|off", help: "one log line per request (default on)") { c, v in
             c.accessLog = try boolean(v, "access-log")
         },
+        Option(flag: "change-log-retention", value: "DAYS", help: "delete change-log rows older than this (default: keep forever)") {
+            $0.changeLogRetentionDays = try integer($1, "change-log-retention", 1...36_500)
+        },
+        Option(flag: "backup-dir", value: "DIR", help: "where POST /v1/admin/backup writes (default: backups/ beside the database)") {
+            $0.backupDirectory = try nonEmpty($1, "backup-dir")
+        },
         Option(flag: "log-format", value: "text|json", help: "access log lines as text or one JSON object each (default text)") {
             guard ["text", "json"].contains($1) else { throw UsageError("--log-format must be text or json, not '\($1)'") }
             $0.logFormat = $1
@@ -157,8 +167,8 @@ public enum CommandLineOptions {
     public static func parse(_ arguments: [String], environment: [String: String]) throws -> Command {
         guard let verb = arguments.first else { return .help }
         if ["-h", "--help", "help"].contains(verb) { return .help }
-        guard verb == "serve" || verb == "migrate" else {
-            throw UsageError("unknown command '\(verb)'; use serve, migrate or --help")
+        guard ["serve", "migrate", "backup", "check"].contains(verb) else {
+            throw UsageError("unknown command '\(verb)'; use serve, migrate, backup, check or --help")
         }
         var configuration = AppConfiguration()
         for option in options {
@@ -176,9 +186,14 @@ public enum CommandLineOptions {
         // Flags given on the command line replace what the environment said for a repeatable option.
         var replacedFromEnvironment = Set<String>()
         var rest = arguments.dropFirst()[...]
+        var positional: [String] = []
         while let argument = rest.popFirst() {
             if argument == "-h" || argument == "--help" { return .help }
-            guard argument.hasPrefix("--") else { throw UsageError("unexpected argument '\(argument)'") }
+            guard argument.hasPrefix("--") else {
+                guard verb == "backup" && positional.isEmpty else { throw UsageError("unexpected argument '\(argument)'") }
+                positional.append(argument)
+                continue
+            }
             var name = String(argument.dropFirst(2))
             var value: String? = nil
             if let eq = name.firstIndex(of: "=") {
@@ -196,13 +211,22 @@ public enum CommandLineOptions {
                 try option.apply(&configuration, given)
             }
         }
-        return verb == "serve" ? .serve(configuration) : .migrate(configuration)
+        switch verb {
+        case "serve": return .serve(configuration)
+        case "backup":
+            guard let destination = positional.first else { throw UsageError("backup needs the path of the copy: trade-tracker backup PATH") }
+            return .backup(configuration, destination: destination)
+        case "check": return .check(configuration)
+        default: return .migrate(configuration)
+        }
     }
 
     public static var helpText: String {
         var lines = [
             "usage: trade-tracker serve [options]     start the HTTP API",
             "       trade-tracker migrate [options]   apply database migrations and exit",
+            "       trade-tracker backup PATH         copy the database (consistent, while a server runs) to PATH",
+            "       trade-tracker check               integrity and foreign-key check of the database; exit 0 when clean",
             "",
             "options (each also read from the environment variable shown):",
         ]

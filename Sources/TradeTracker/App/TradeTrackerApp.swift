@@ -10,6 +10,7 @@ public final class TradeTrackerApp: Sendable {
     let server: HTTPServer
     let feed: ChangeFeed
     let writes: WriteService
+    let retention: Retention
     /// Every method and path template the server answers, for the spec-coverage test.
     public let routes: [(method: String, template: String)]
 
@@ -27,7 +28,8 @@ public final class TradeTrackerApp: Sendable {
         database = try Database(path: configuration.databasePath, migrationsDirectory: configuration.migrationsDirectory,
                                 readers: configuration.databaseReaders, synchronous: configuration.synchronous)
         let tokens = try Self.loadTokens(configuration)
-        let signal = ChangeSignal(seq: try database.pool.read { try ChangeSignal.newestSeq($0) })
+        let signal = ChangeSignal(seq: try database.pool.read { try ChangeSignal.newestSeq($0) },
+                                  prunedThrough: try database.pool.read { try ChangeSignal.prunedThrough($0) })
         let records = RecordCache()
         let metrics = Metrics()
         let writes = WriteService(pool: database.pool, records: records, changes: signal, idempotency: IdempotencyStore(),
@@ -51,6 +53,8 @@ public final class TradeTrackerApp: Sendable {
                 throw error
             }
         }
+        retention = Retention(writes: writes, changes: signal, clock: clock, changeLogDays: configuration.changeLogRetentionDays,
+                              interval: configuration.retentionInterval)
         if tokens.isEmpty {
             logger.warning("no tokens configured (--tokens-file or TRADE_TRACKER_TOKENS): reads are served, writes are disabled")
         }
@@ -65,6 +69,10 @@ public final class TradeTrackerApp: Sendable {
         let renderer = ProblemRenderer(logger: logger)
         try StaticFiles(directory: configuration.publicDirectory).register(on: &router)
         MetricsRoute(metrics: metrics, token: configuration.metricsToken).register(on: &router)
+        AdminRoutes(databasePath: configuration.databasePath,
+                    backupDirectory: configuration.backupDirectory
+                        ?? ((configuration.databasePath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("backups"),
+                    clock: clock).register(on: &router)
         // Outermost first: metrics and the access log see every answer as the client gets it; CORS renders errors so
         // that they (429s and 304s too) carry its headers; the rate limit runs before authentication, so 401s count.
         var middleware: [any Middleware] = [MetricsRecorder(metrics: metrics)]
@@ -141,6 +149,7 @@ public final class TradeTrackerApp: Sendable {
         // Long polls are answered and event streams ended first, so the server's drain finds them done. Writes still
         // queued finish (within the grace period) and are answered while the server drains; new ones get 503.
         feed.shutdown()
+        retention.stop()
         writes.writer.stopAccepting()
         server.shutdown()
         writes.writer.stop(timeout: configuration.server.shutdownGracePeriod)

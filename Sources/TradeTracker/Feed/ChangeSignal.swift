@@ -5,18 +5,36 @@ import Synchronization
 /// The change log's newest seq, known in memory: bumped after every commit, read without touching the database.
 final class ChangeSignal: @unchecked Sendable {
     private let newest: Atomic<Int64>
+    /// The newest seq pruned from the log by retention (0: nothing pruned): a reader behind it has missed changes.
+    private let pruned: Atomic<Int64>
     // `listeners` is guarded by `lock` (NSLock: ThreadSanitizer reports false races on Mutex under Linux).
     private let lock = NSLock()
     private var listeners: [@Sendable (Int64) -> Void] = []
 
-    init(seq: Int64) {
+    init(seq: Int64, prunedThrough: Int64 = 0) {
         newest = Atomic(seq)
+        pruned = Atomic(prunedThrough)
     }
 
+    /// The newest seq handed out: the log's last row, or — when retention pruned the newest rows too — the counter
+    /// AUTOINCREMENT keeps, so the tip never moves backwards.
     static func newestSeq(_ db: SQLiteConnection) throws -> Int64 {
-        if case .integer(let seq)? = try db.scalar("SELECT COALESCE(MAX(seq), 0) FROM change_log") { return seq }
+        if case .integer(let seq)? = try db.scalar("""
+            SELECT max(COALESCE((SELECT MAX(seq) FROM change_log), 0),
+                       COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'change_log'), 0))
+            """) { return seq }
         return 0
     }
+
+    static func prunedThrough(_ db: SQLiteConnection) throws -> Int64 {
+        if case .text(let text)? = try db.scalar("SELECT value FROM app_settings WHERE name = 'change_log_pruned_through'"),
+           let seq = Int64(text) { return seq }
+        return 0
+    }
+
+    var prunedThrough: Int64 { pruned.load(ordering: .acquiring) }
+
+    func notePruned(through seq: Int64) { pruned.store(seq, ordering: .releasing) }
 
     var seq: Int64 { newest.load(ordering: .acquiring) }
 

@@ -5,7 +5,7 @@ import SQLite
 enum ChangesRoutes {
     static func register(context: APIContext, feed: ChangeFeed, on router: inout Router) {
         router.add("GET", "/v1/changes") { request in
-            let parameters = try Parameters(request, tip: context.changes.seq)
+            let parameters = try Parameters(request, tip: context.changes.seq, prunedThrough: context.changes.prunedThrough)
             if wantsEventStream(request) {
                 let start = try parameters.streamStart(request)
                 return HTTPResponse.stream(contentType: "text/event-stream; charset=utf-8") { stream in
@@ -15,6 +15,9 @@ enum ChangesRoutes {
             let (changes, lastSeq) = try context.read { db -> ([ChangeRecord], Int64) in
                 let tip = try ChangeSignal.newestSeq(db)
                 if parameters.since > tip { throw APIError.feedPositionAhead(parameters.since, tip: tip) }
+                if parameters.since < context.changes.prunedThrough {
+                    throw APIError.feedPositionPruned(parameters.since, oldestKept: context.changes.prunedThrough + 1)
+                }
                 let (changes, _) = try ChangeRecord.read(db, after: parameters.since, upTo: tip, filter: parameters.filter,
                                                             limit: parameters.limit)
                 return (changes, ChangeRecord.lastSeq(changes, limit: parameters.limit, tip: tip, since: parameters.since))
@@ -37,12 +40,15 @@ enum ChangesRoutes {
         var since: Int64 = 0
         var sinceGiven = false
         let tip: Int64
+        /// The newest seq retention pruned: a position behind it has missed changes.
+        let prunedThrough: Int64
         var limit = 50
         var wait: Duration?
         var filter = ChangeQuery()
 
-        init(_ request: HTTPRequest, tip: Int64) throws(Problem) {
+        init(_ request: HTTPRequest, tip: Int64, prunedThrough: Int64) throws(Problem) {
             self.tip = tip
+            self.prunedThrough = prunedThrough
             var seen = Set<String>()
             for (name, value) in try request.validatedQueryItems() {
                 guard seen.insert(name).inserted || name == "resource" else { throw APIError.invalidParameter(name, "is given more than once") }
@@ -87,6 +93,7 @@ enum ChangesRoutes {
                 start = n
             }
             if start > tip { throw APIError.feedPositionAhead(start, tip: tip) }
+            if start < prunedThrough { throw APIError.feedPositionPruned(start, oldestKept: prunedThrough + 1) }
             return start
         }
     }

@@ -97,6 +97,9 @@ struct Authentication: Middleware {
             guard principal.scope >= .write else {
                 throw APIError.forbidden("the token '\(principal.name)' has the read scope; writes need write or admin")
             }
+            if request.path.hasPrefix("/v1/admin/") && principal.scope < .admin {
+                throw APIError.forbidden("the token '\(principal.name)' has the write scope; /v1/admin/ needs admin")
+            }
         } else {
             throw APIError.unauthorized(tokens.isEmpty
                 ? "writes are disabled: the server was started without tokens"

@@ -39,7 +39,6 @@ final class IdempotencyStore: Sendable {
         let nowMilliseconds = Timestamp.parse(now) ?? 0
         var headers: [(String, JSONValue)] = []
         for (name, value) in outcome.headers where replayedHeaders.contains(name) { headers.append((name, .string(value))) }
-        try prune(db, now: now)
         try db.run("""
             INSERT OR REPLACE INTO idempotency_keys
               (scope, key, request_hash, method, path, state, status, headers, body, created_at, expires_at)

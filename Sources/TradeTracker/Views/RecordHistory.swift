@@ -20,9 +20,14 @@ enum RecordHistory {
                                  sort: query.sort, after: query.after, limit: query.limit)
         keyset.require("resource = ?", [.text(resource.name)])
         keyset.require("record_id = ?", [.integer(id)])
-        let page = try context.read { try keyset.fetch($0) }
-        // Without a cursor, no row at all means the record never existed (ids are never reused).
-        if page.rows.isEmpty && query.after == nil { throw APIError.notFound(resource.singular, String(id)) }
+        let (page, exists) = try context.read { db in
+            let page = try keyset.fetch(db)
+            // Without a cursor, no row at all means the record never existed (ids are never reused) — unless
+            // retention pruned its history and the record is still there.
+            let exists = page.rows.isEmpty && query.after == nil ? try ResourceStore(spec: resource).exists(db, id: id) : true
+            return (page, exists)
+        }
+        if !exists { throw APIError.notFound(resource.singular, String(id)) }
         let pageRows = page.rows
         let nextKeys = page.nextKeys
         return ListPage.response(request: request, query: query, nextKeys: nextKeys, signer: context.signer) { json in
