@@ -148,6 +148,29 @@ final class TestClient {
         }
     }
 
+    /// The next CRLF-terminated line, without its CRLF.
+    func readLine(timeout: TimeInterval = 5) throws -> String {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while true {
+            if let end = buffer.firstRange(of: [13, 10]) {
+                let line = String(decoding: buffer[..<end.lowerBound], as: UTF8.self)
+                buffer.removeFirst(end.upperBound)
+                return line
+            }
+            guard let n = fill(until: deadline), n > 0 else { throw ClientError(description: "no full line; have \(bufferText)") }
+        }
+    }
+
+    /// Exactly the next `count` bytes.
+    func readBytes(_ count: Int, timeout: TimeInterval = 5) throws -> [UInt8] {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while buffer.count < count {
+            guard let n = fill(until: deadline), n > 0 else { throw ClientError(description: "wanted \(count) bytes; have \(buffer.count)") }
+        }
+        defer { buffer.removeFirst(count) }
+        return Array(buffer.prefix(count))
+    }
+
     /// Waits for exactly the bytes of `text` (e.g. an interim response) and consumes them.
     func expectBytes(_ text: String, timeout: TimeInterval = 5) throws {
         let wanted = Array(text.utf8)

@@ -97,6 +97,23 @@ func makeTestRouter(slowGate: Gate, streams: StreamProbe = StreamProbe()) -> Rou
         deferred.complete(.text("ignored: a deferred response completes once"))
         return .deferred(deferred)
     }
+    // A chunked body of `n` pieces of `size` bytes; `fail=k` throws after k pieces.
+    router.add("GET", "/chunks") { request in
+        let query = request.query ?? ""
+        func number(_ name: String, _ fallback: Int) -> Int {
+            query.split(separator: "&").compactMap { part -> Int? in
+                let pair = part.split(separator: "=")
+                return pair.count == 2 && pair[0] == Substring(name) ? Int(pair[1]) : nil
+            }.first ?? fallback
+        }
+        let (count, size, failAt) = (number("n", 3), number("size", 5), number("fail", -1))
+        return .chunked(contentType: "text/plain") { body in
+            for i in 0..<count {
+                if i == failAt { throw SecretFailure() }
+                try body.write(Array(repeating: UInt8(ascii: "a") + UInt8(i % 26), count: size))
+            }
+        }
+    }
     router.add("GET", "/stream/finite") { _ in
         .stream(contentType: "text/event-stream") { stream in
             stream.send(Array("data: one\n\n".utf8))

@@ -110,6 +110,7 @@ extension ClientConnection {
             SystemCalls.close(fd, logger: context.logger)
             context.registry.remove(self)
             stream?.terminate()
+            chunked?.close()
         }
     }
 }

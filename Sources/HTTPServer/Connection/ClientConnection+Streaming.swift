@@ -60,3 +60,80 @@ extension ClientConnection {
         if idle { lingerThenClose() }
     }
 }
+
+/// Chunked bodies (exports): the head, then pieces a producer writes on a stream thread, at the client's pace; the
+/// connection serves its next request afterwards. While the body is produced the connection is `.producing`, owned by
+/// its queue; bytes a client sends meanwhile wait in the early-input buffer.
+extension ClientConnection {
+    func startChunked(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool,
+                      producer: @escaping @Sendable (ChunkedBody) throws -> Void) {
+        if stopIfClosing() { return }
+        var head = response
+        head.chunkedProducer = nil
+        for (name, value) in context.configuration.defaultHeaders where !head.headers.contains(name) { head.headers.add(name, value) }
+        // HTTP/1.0 has no chunked coding: the body then ends with the connection.
+        let framed = version == .http11
+        pending = head.serialized(version: version, keepAlive: keepAlive && framed, headOnly: true, date: context.dateCache.current(),
+                                  streaming: !framed, chunked: framed)
+        pendingOffset = 0
+        closeAfterWrite = !(keepAlive && framed)
+        chunkedProducer = producer
+        chunked = ChunkedBody(framed: framed,
+            deliver: { [weak self] bytes, last in
+                guard let self else { return }
+                queue.async { self.chunkedAppend(bytes, last: last) }
+            },
+            abort: { [weak self] in
+                guard let self else { return }
+                queue.async { self.close() }
+            })
+        flushPending(fromWriteSource: false)
+    }
+
+    /// After a flush: the head is out (start the producer), or a piece is (let the producer go on).
+    func chunkedFlushed() {
+        lock.lock()
+        if closing {
+            finishDeferredClose()
+            lock.unlock()
+            chunked?.close()
+            return
+        }
+        phase = .producing
+        deadline = 0
+        lock.unlock()
+        guard let body = chunked else { return }
+        if let producer = chunkedProducer {
+            chunkedProducer = nil
+            context.streamWorkers.submit {
+                do {
+                    try producer(body)
+                    body.finish()
+                } catch {
+                    body.fail()
+                }
+            }
+        } else {
+            body.drained()
+        }
+    }
+
+    /// On the connection's queue: a piece (or the last chunk) to send.
+    func chunkedAppend(_ bytes: [UInt8], last: Bool) {
+        lock.lock()
+        let current = phase, isClosing = closing
+        lock.unlock()
+        guard !isClosing, chunked != nil else { return }
+        if last { chunkedEnded = true }
+        switch current {
+        case .producing:
+            pending = bytes
+            pendingOffset = 0
+            flushPending(fromWriteSource: false)
+        case .writing:
+            pending.append(contentsOf: bytes)
+        default:
+            break
+        }
+    }
+}

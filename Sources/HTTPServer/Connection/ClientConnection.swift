@@ -17,7 +17,7 @@ import Glibc
 /// `earlyInput`, which the driver takes before it gives the connection back; past `maxEarlyInput` the source is
 /// suspended, so a client cannot make us buffer without bound.
 final class ClientConnection: @unchecked Sendable {
-    enum Phase { case reading, processing, writing, streaming, lingering, closed }
+    enum Phase { case reading, processing, writing, streaming, producing, lingering, closed }
     enum TimeoutKind { case header, body, idle, write, linger }
 
     let fd: Int32
@@ -37,6 +37,11 @@ final class ClientConnection: @unchecked Sendable {
     var stream: EventStream?
     var streamStarter: (@Sendable (EventStream) -> Void)?
     var streamFinishing = false
+    /// A chunked body whose head is being written; started once the head is out.
+    var chunkedProducer: (@Sendable (ChunkedBody) throws -> Void)?
+    /// The chunked body being sent, and whether its last chunk has been handed over.
+    var chunked: ChunkedBody?
+    var chunkedEnded = false
     /// A client that does not read its stream gets this much queued before it is cut off.
     static let maxStreamBacklog = 1 << 20
     /// Pipelined bytes held while a request is processed before reading pauses.
@@ -252,6 +257,11 @@ final class ClientConnection: @unchecked Sendable {
             startStream(response, starter: starter)
             return
         }
+        if let producer = response.chunkedProducer, !headOnly {
+            let keepAlive = request.wantsKeepAlive && !response.closesConnection && !context.isShuttingDown && !probesOnly
+            startChunked(response, version: request.version, keepAlive: keepAlive, producer: producer)
+            return
+        }
         let keepAlive = request.wantsKeepAlive && !response.closesConnection && !context.isShuttingDown && !probesOnly
         write(response, version: request.version, keepAlive: keepAlive, headOnly: headOnly)
     }
@@ -324,6 +334,12 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     func responseFinished() {
+        if chunkedProducer != nil || (chunked != nil && !chunkedEnded) {
+            chunkedFlushed()
+            return
+        }
+        chunked = nil
+        chunkedEnded = false
         if let stream, !streamFinishing {
             let starter = streamStarter
             streamStarter = nil

@@ -9,6 +9,9 @@ public struct HTTPResponse: Sendable {
     public var deferred: DeferredResponse?
     /// When set, the head is sent without a length and this starts the body stream (Server-Sent Events).
     public var streamStarter: (@Sendable (EventStream) -> Void)?
+    /// When set, the body is produced by this, piece by piece, on a stream thread, and sent chunked (RFC 9112 §7.1)
+    /// with flow control: the producer waits while the client has not taken what was sent (exports).
+    public var chunkedProducer: (@Sendable (ChunkedBody) throws -> Void)?
 
     public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
@@ -32,8 +35,17 @@ public struct HTTPResponse: Sendable {
         return response
     }
 
+    /// A body produced while it is sent: the head now (chunked), then what `produce` writes, at the client's pace.
+    /// A producer that throws ends the connection without the last chunk, so the client knows the body is cut.
+    public static func chunked(contentType: String, produce: @escaping @Sendable (ChunkedBody) throws -> Void) -> HTTPResponse {
+        var response = HTTPResponse(status: 200)
+        response.headers.add("Content-Type", contentType)
+        response.chunkedProducer = produce
+        return response
+    }
+
     /// Whether the body is not in `body` (deferred or streamed): caching middleware leaves these alone.
-    public var isDeferredOrStreamed: Bool { deferred != nil || streamStarter != nil }
+    public var isDeferredOrStreamed: Bool { deferred != nil || streamStarter != nil || chunkedProducer != nil }
 
     /// A JSON response with `application/json; charset=utf-8`.
     public static func json(_ body: [UInt8], status: Int = 200) -> HTTPResponse {
@@ -50,14 +62,17 @@ public struct HTTPResponse: Sendable {
 
     /// The bytes on the wire: status line, headers (with Date, Content-Length, Connection) and body, in one buffer
     /// sized exactly up front and filled with plain copies (this runs for every response).
-    func serialized(version: HTTPVersion, keepAlive: Bool, headOnly: Bool, date: [UInt8], streaming: Bool = false) -> [UInt8] {
+    func serialized(version: HTTPVersion, keepAlive: Bool, headOnly: Bool, date: [UInt8], streaming: Bool = false,
+                    chunked: Bool = false) -> [UInt8] {
         // RFC 9110 §6.2: a server answers with its highest version, also to HTTP/1.0 clients.
         let statusLine = StatusLines.line(for: status)
-        let withLength = !HTTPStatus.forbidsBody(status) && !streaming
+        let withLength = !HTTPStatus.forbidsBody(status) && !streaming && !chunked
         let lengthDigits = withLength ? Self.decimalDigits(body.count) : 0
         let connection: StaticString? = !keepAlive ? "Connection: close\r\n" : version == .http10 ? "Connection: keep-alive\r\n" : nil
         let sendsBody = !headOnly && !HTTPStatus.forbidsBody(status)
+        let transferEncoding: StaticString? = chunked ? "Transfer-Encoding: chunked\r\n" : nil
         var size = statusLine.count + date.count + 2 + (withLength ? 18 + lengthDigits : 0) + (connection?.utf8CodeUnitCount ?? 0)
+            + (transferEncoding?.utf8CodeUnitCount ?? 0)
         for field in headers.fields { size += field.name.utf8.count + field.value.utf8.count + 4 }
         if sendsBody { size += body.count }
         return [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
@@ -89,6 +104,7 @@ public struct HTTPResponse: Sendable {
                 put(13); put(10)
             }
             connection?.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
+            transferEncoding?.withUTF8Buffer { put(UnsafeRawBufferPointer($0)) }
             for field in headers.fields {
                 put(field.name)
                 put(UInt8(ascii: ":")); put(UInt8(ascii: " "))

@@ -148,6 +148,7 @@ public final class HTTPServer: @unchecked Sendable {
         lock.unlock()
         timer?.cancel()
         context.workers.stop(timeout: .seconds(2))
+        context.streamWorkers.stop(timeout: .seconds(2))
         logger.flush()
     }
 }

@@ -23,6 +23,8 @@ public struct ServerConfiguration: Sendable {
     public var probeTimeout: Duration = .seconds(2)
     /// Threads that run handlers.
     public var workerCount = max(2, ProcessInfo.processInfo.activeProcessorCount)
+    /// Threads that produce chunked bodies; more exports than this at once wait their turn.
+    public var streamWorkerCount = 2
     /// Serial queues the connections' socket events run on.
     public var eventLoopCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// How long shutdown waits for in-flight requests.

@@ -6,6 +6,8 @@ final class ServerContext: Sendable {
     let configuration: ServerConfiguration
     let responder: Responder
     let workers: WorkerPool
+    /// Threads that produce chunked bodies (exports): a slow client holds one of these, never a request worker.
+    let streamWorkers: WorkerPool
     let registry = ConnectionRegistry()
     let dateCache = DateHeaderCache()
     let logger: Logger
@@ -19,6 +21,7 @@ final class ServerContext: Sendable {
         self.responder = responder
         self.logger = logger
         self.workers = WorkerPool(threadCount: configuration.workerCount)
+        self.streamWorkers = WorkerPool(threadCount: configuration.streamWorkerCount, name: "stream")
         self.eventLoops = (0..<max(1, configuration.eventLoopCount)).map { DispatchQueue(label: "event-loop-\($0)") }
     }
 
