@@ -66,6 +66,38 @@ public final class DatabasePool: @unchecked Sendable {
         return try body(reader)
     }
 
+    /// A reader taken out of the pool until `release()`: for a read that spans several threads in turn (a streamed
+    /// export opens its snapshot on one thread and reads the rest of it on another). Not for concurrent use.
+    public final class ReaderLease: @unchecked Sendable {
+        // `@unchecked Sendable`: the lease hands one connection from thread to thread; the holder uses it from one
+        // thread at a time, and `release` returns it to the pool exactly once (guarded by `lock`).
+        public let connection: SQLiteConnection
+        private let pool: DatabasePool
+        private let lock = NSLock()
+        private var released = false
+
+        fileprivate init(connection: SQLiteConnection, pool: DatabasePool) {
+            self.connection = connection
+            self.pool = pool
+        }
+
+        /// Ends any transaction the holder left open and gives the reader back. Later calls do nothing.
+        public func release() {
+            lock.lock()
+            let first = !released
+            released = true
+            lock.unlock()
+            if first { pool.giveBack(connection) }
+        }
+
+        deinit { release() }
+    }
+
+    /// Borrows a reader until the lease is released, waiting while all are in use.
+    public func leaseReader() throws -> ReaderLease {
+        ReaderLease(connection: try borrowReader(), pool: self)
+    }
+
     /// Exclusive use of the writer inside `BEGIN IMMEDIATE ... COMMIT`; rolls back when `body` throws.
     public func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         try withWriter { db in
@@ -133,7 +165,7 @@ public final class DatabasePool: @unchecked Sendable {
         return reader
     }
 
-    private func giveBack(_ reader: SQLiteConnection) {
+    fileprivate func giveBack(_ reader: SQLiteConnection) {
         // A body that began a transaction and threw must not leave the reader pinned to an old snapshot.
         if reader.isInTransaction { try? reader.execute("ROLLBACK") }
         condition.lock()

@@ -105,8 +105,10 @@ enum FieldDecoder {
             return .value(.integer(Int64(hundredths)))
         case .url:
             if case .string(let s) = value, hasNUL(s) { return fail(nulMessage) }
+            // An IRI: no white space or control characters anywhere (non-ASCII letters are fine).
             guard case .string(let s) = value, s.utf8.count <= 2048,
-                  (s.hasPrefix("https://") || s.hasPrefix("http://")), s.count > 8, !s.contains(" ") else {
+                  (s.hasPrefix("https://") || s.hasPrefix("http://")), s.count > 8,
+                  !s.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) else {
                 return fail("must be an http:// or https:// URL of at most 2048 characters")
             }
             return .value(.text(s))

@@ -16,7 +16,7 @@ enum Timestamp {
               u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
               let date = CalendarDate(String(decoding: u[0..<10], as: UTF8.self)),
               let hour = CalendarDate.digits(u[11..<13]), let minute = CalendarDate.digits(u[14..<16]),
-              let second = CalendarDate.digits(u[17..<19]), hour < 24, minute < 60, second < 60 else { return nil }
+              let second = CalendarDate.digits(u[17..<19]), hour < 24, minute < 60, second <= 60 else { return nil }
         var i = 19
         var millis = 0
         if u[i] == UInt8(ascii: ".") {

@@ -20,6 +20,8 @@ enum FilterKind: Sendable {
     case equals(column: String)
     /// The JSON array in `column` contains one of the values.
     case jsonArrayContains(column: String)
+    /// Like `jsonArrayContains`, where an empty array means "every one" (an export control's destinations).
+    case destinations(column: String)
     /// `id IN (SELECT … WHERE x IN (%VALUES%))`: the SQL holds `%VALUES%` where the list of values goes.
     case subquery(String)
     /// The JSON array of strings in `column` holds one of the values, compared without (ASCII) case.

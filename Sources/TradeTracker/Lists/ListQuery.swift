@@ -93,7 +93,7 @@ struct ListQuery: Sendable {
             case "sort": sortText = value
             case "q":
                 let trimmed = value.trimmingHTTPWhitespace()
-                guard !trimmed.isEmpty, trimmed.unicodeScalars.count <= 200,
+                guard !FullTextQuery.make(trimmed).isEmpty, trimmed.unicodeScalars.count <= 200,
                       !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
                     throw APIError.invalidParameter("q", "must be 1 to 200 characters of search text")
                 }
@@ -168,6 +168,10 @@ struct ListQuery: Sendable {
             case .equals(let column): keyset.require("t.\(column) IN \(SQLList.placeholder)", [list])
             case .jsonArrayContains(let column):
                 keyset.require("EXISTS (SELECT 1 FROM json_each(t.\(column)) WHERE json_each.value IN \(SQLList.placeholder))", [list])
+            case .destinations(let column):
+                keyset.require("""
+                    (json_array_length(t.\(column)) = 0 OR EXISTS (SELECT 1 FROM json_each(t.\(column)) WHERE json_each.value IN \(SQLList.placeholder)))
+                    """, [list])
             case .subquery(let sql): keyset.require(sql.replacingOccurrences(of: "%VALUES%", with: SQLList.select), [list])
             case .jsonArrayContainsIgnoringCase(let column):
                 keyset.require("EXISTS (SELECT 1 FROM json_each(t.\(column)) AS e WHERE lower(e.value) IN (SELECT lower(value) FROM json_each(?)))", [list])

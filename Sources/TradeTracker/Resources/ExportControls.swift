@@ -30,7 +30,7 @@ enum ExportControls {
         list: ListDefinition(
             filters: [
                 ListFilter(name: "imposed_by", kind: .equals(column: "imposed_by"), values: .country),
-                ListFilter(name: "applies_to", kind: .jsonArrayContains(column: "applies_to"), values: .country),
+                ListFilter(name: "applies_to", kind: .destinations(column: "applies_to"), values: .country),
                 ListFilter(name: "control", kind: .equals(column: "control"), values: .enumeration(controls)),
                 ListFilter(name: "status", kind: .equals(column: "status"), values: .enumeration(TariffMeasures.statuses)),
                 ListFilter(name: "item", kind: .jsonArrayContainsIgnoringCase(column: "items"), values: .text(maxLength: 200)),

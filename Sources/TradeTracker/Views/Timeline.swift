@@ -23,7 +23,8 @@ enum Timeline {
 
     /// One row per event: date, kind_rank, id (tie-break), ref_type, ref_id, then what the title is made of.
     /// Suspension windows of enacted measures give `*_suspended` (at a window's start) and `*_resumed` (at its end,
-    /// when the measure is still in force then); windows that follow one another (an extension) read as one.
+    /// when the measure is still in force then); windows that follow one another (an extension) read as one, whose
+    /// title names the end of the last of them.
     private static let events = """
         SELECT r.starts_on AS date, 0 AS kind_rank, r.id AS id, 'rounds' AS ref_type, r.id AS ref_id,
                r.title AS label, r.city AS body, NULL AS by_country, NULL AS on_country, NULL AS rate, NULL AS coverage,
@@ -45,7 +46,9 @@ enum Timeline {
         FROM tariff_measures m WHERE m.negotiation_id = ? AND m.status = 'enacted' AND m.effective_until IS NOT NULL
         UNION ALL
         SELECT w.value ->> 'from', 5, m.id, 'tariff-measures', m.id, m.legal_basis, w.value ->> 'note', m.imposed_by, m.imposed_on,
-               m.rate_hundredths, m.coverage, w.value ->> 'until'
+               m.rate_hundredths, m.coverage,
+               (WITH RECURSIVE c(u) AS (SELECT w.value ->> 'until' UNION SELECT n.value ->> 'until' FROM c, json_each(m.suspensions) n WHERE n.value ->> 'from' = c.u)
+                SELECT CASE WHEN EXISTS (SELECT 1 FROM c WHERE u IS NULL) THEN NULL ELSE max(u) END FROM c)
         FROM tariff_measures m, json_each(m.suspensions) w WHERE m.negotiation_id = ? AND m.status = 'enacted'
           AND NOT EXISTS (SELECT 1 FROM json_each(m.suspensions) p WHERE p.value ->> 'until' = w.value ->> 'from')
         UNION ALL
@@ -64,7 +67,9 @@ enum Timeline {
         FROM export_controls c WHERE c.negotiation_id = ? AND c.status = 'enacted' AND c.effective_until IS NOT NULL
         UNION ALL
         SELECT w.value ->> 'from', 9, c.id, 'export-controls', c.id, c.legal_basis,
-               (SELECT group_concat(value, ', ') FROM json_each(c.items)), c.imposed_by, NULL, NULL, c.control, w.value ->> 'until'
+               (SELECT group_concat(value, ', ') FROM json_each(c.items)), c.imposed_by, NULL, NULL, c.control,
+               (WITH RECURSIVE k(u) AS (SELECT w.value ->> 'until' UNION SELECT n.value ->> 'until' FROM k, json_each(c.suspensions) n WHERE n.value ->> 'from' = k.u)
+                SELECT CASE WHEN EXISTS (SELECT 1 FROM k WHERE u IS NULL) THEN NULL ELSE max(u) END FROM k)
         FROM export_controls c, json_each(c.suspensions) w WHERE c.negotiation_id = ? AND c.status = 'enacted'
           AND NOT EXISTS (SELECT 1 FROM json_each(c.suspensions) p WHERE p.value ->> 'until' = w.value ->> 'from')
         UNION ALL
