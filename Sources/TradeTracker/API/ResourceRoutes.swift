@@ -26,6 +26,12 @@ struct ResourceRoutes: Sendable {
     func list(_ request: HTTPRequest, owner: (column: String, id: Int64, scope: CursorScope)? = nil) throws -> HTTPResponse {
         let query = try ListQuery.parse(request, spec.list, scope: owner?.scope ?? CursorScope(spec.name), signer: context.signer)
         let today = context.clock.today()
+        if let format = try ExportFormat.requested(request, format: query.format) {
+            var keyset = query.keyset(columns: "t.*", from: spec.table, definition: spec.list)
+            if let owner { keyset.require("t.\(owner.column) = ?", [.integer(owner.id)]) }
+            return try Self.export(spec, keyset: keyset, records: context.records, today: today)
+                .response(request, query: query, format: format, context: context)
+        }
         // The page is chosen by (id, version) alone; records come from the cache, and only those missing from it
         // are read whole and encoded, in the same snapshot.
         var keyset = query.keyset(columns: "t.id, t.version", from: spec.table, definition: spec.list)
@@ -99,5 +105,36 @@ struct ResourceRoutes: Sendable {
             try writes.delete(transaction, spec, id: id, ifMatch: ifMatch)
             return WriteOutcome.noContent
         }
+    }
+
+    /// A resource list as an export: its columns are the record's members in order; CSV rows come straight from
+    /// the stored row, NDJSON lines from the record cache.
+    static func export(_ spec: ResourceSpec, keyset: KeysetQuery, records: RecordCache, today: CalendarDate) -> ListExport {
+        let columns = ["id"] + spec.fields.map(\.name) + spec.computed.map(\.name) + ["created_at", "updated_at", "version"]
+        return ListExport(name: spec.name, columns: columns, keyset: keyset,
+                          json: { row in records.json(for: row, spec: spec, today: today) },
+                          csv: { row, out in Self.csvRow(row, spec: spec, today: today, into: &out) })
+    }
+
+    private static func csvRow(_ row: Row, spec: ResourceSpec, today: CalendarDate, into out: inout CSVWriter) {
+        out.plainCell(row.int("id").map(String.init) ?? "")
+        for field in spec.fields {
+            switch row[field.column] ?? .null {
+            case .null, .blob: out.emptyCell()
+            case .integer(let n):
+                if case .rate = field.kind { out.plainCell(RatePercent.jsonNumber(hundredths: n)) } else { out.plainCell(String(n)) }
+            case .real(let d): out.plainCell(String(d))
+            case .text(let text): out.cell(text)
+            }
+        }
+        for computed in spec.computed {
+            var json = JSONWriter(capacity: 16)
+            computed.write(row, today, &json)
+            out.plainCell(String(decoding: json.bytes, as: UTF8.self))
+        }
+        out.cell(row.text("created_at") ?? "")
+        out.cell(row.text("updated_at") ?? "")
+        out.plainCell(row.int("version").map(String.init) ?? "")
+        out.endRow()
     }
 }

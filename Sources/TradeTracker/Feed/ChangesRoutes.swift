@@ -1,4 +1,5 @@
 import HTTPServer
+import JSON
 import SQLite
 
 /// `GET /v1/changes`: pages of the change log, long polling with `wait`, and Server-Sent Events.
@@ -6,6 +7,9 @@ enum ChangesRoutes {
     static func register(context: APIContext, feed: ChangeFeed, on router: inout Router) {
         router.add("GET", "/v1/changes") { request in
             let parameters = try Parameters(request, tip: context.changes.seq, prunedThrough: context.changes.prunedThrough)
+            if let format = try ExportFormat.requested(request, format: parameters.format), !wantsEventStream(request) {
+                return try export(request, parameters, format: format, context: context)
+            }
             if wantsEventStream(request) {
                 let start = try parameters.streamStart(request)
                 return HTTPResponse.stream(contentType: "text/event-stream; charset=utf-8") { stream in
@@ -31,6 +35,29 @@ enum ChangesRoutes {
         }
     }
 
+    /// The log after `since` (all of it by default), streamed as CSV or NDJSON.
+    private static func export(_ request: HTTPRequest, _ parameters: Parameters, format: ExportFormat, context: APIContext) throws -> HTTPResponse {
+        if parameters.since < parameters.prunedThrough {
+            throw APIError.feedPositionPruned(parameters.since, oldestKept: parameters.prunedThrough + 1)
+        }
+        if parameters.since > parameters.tip { throw APIError.feedPositionAhead(parameters.since, tip: parameters.tip) }
+        var keyset = KeysetQuery(columns: "seq, at, resource, record_id, action, actor, request_id", from: "change_log",
+                                 sort: [SortKey("seq", "seq")], after: [.integer(parameters.since)], limit: ListExport.pageSize)
+        if !parameters.filter.resources.isEmpty {
+            keyset.require("resource IN \(SQLList.placeholder)", [SQLList.values(parameters.filter.resources, asIntegers: false)])
+        }
+        var query = ListQuery(scope: CursorScope("changes"))
+        query.parameters = [["since", String(parameters.since)], ["resource", parameters.filter.resources.joined(separator: ",")]]
+        query.download = parameters.download
+        return try ListExport(name: "changes", columns: ["seq", "at", "resource", "id", "action", "actor", "request_id"], keyset: keyset,
+                              json: { row in
+            var json = JSONWriter(capacity: 200)
+            ChangeRecord(seq: row.int(0) ?? 0, at: row.text(1) ?? "", resource: row.text(2) ?? "", id: row.int(3) ?? 0,
+                         action: row.text(4) ?? "", actor: row.text(5), requestID: row.text(6)).write(into: &json)
+            return json.bytes
+        }).response(request, query: query, format: format, context: context)
+    }
+
     static func wantsEventStream(_ request: HTTPRequest) -> Bool {
         request.headers.listValues("Accept").contains { $0.split(separator: ";").first?.trimmingHTTPWhitespace().lowercased() == "text/event-stream" }
     }
@@ -45,6 +72,9 @@ enum ChangesRoutes {
         var limit = 50
         var wait: Duration?
         var filter = ChangeQuery()
+        /// An export (`format=csv|ndjson`) and whether to download it as a file.
+        var format: String?
+        var download = false
 
         init(_ request: HTTPRequest, tip: Int64, prunedThrough: Int64) throws(Problem) {
             self.tip = tip
@@ -76,8 +106,15 @@ enum ChangesRoutes {
                         }
                         if !filter.resources.contains(resource) { filter.resources.append(resource) }
                     }
+                case "format":
+                    format = value
+                case "download":
+                    guard ["0", "1", "true", "false"].contains(value) else {
+                        throw APIError.invalidParameter("download", "must be 1 (or true) to get the export as a file")
+                    }
+                    download = value == "1" || value == "true"
                 default:
-                    throw APIError.invalidParameter(name, "is not a parameter of the change feed; it takes since, limit, wait, resource")
+                    throw APIError.invalidParameter(name, "is not a parameter of the change feed; it takes since, limit, wait, resource, format, download")
                 }
             }
         }

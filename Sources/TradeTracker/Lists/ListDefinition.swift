@@ -57,6 +57,7 @@ struct ListDefinition: Sendable {
     /// The query parameters this list takes.
     var parameterNames: Set<String> {
         var names: Set<String> = fixedSort == nil ? ["limit", "cursor", "sort", "updated_since"] : ["limit", "cursor"]
+        names.formUnion(["format", "download"])
         names.formUnion(filters.map(\.name))
         names.formUnion(extraParameters)
         if searchTable != nil { names.insert("q") }

@@ -19,6 +19,9 @@ struct ListQuery: Sendable {
     var parameters: [[String]] = []
     /// Values of the definition's extra parameters.
     var extra: [String: [String]] = [:]
+    /// `format=csv|ndjson|json` as given (an export when csv or ndjson), and `download=1`.
+    var format: String?
+    var download = false
 
     static let maxLimit = 500
     /// The most values one filter may OR together.
@@ -46,6 +49,13 @@ struct ListQuery: Sendable {
                     throw APIError.invalidParameter("limit", "must be a whole number from 1 to \(maxLimit)")
                 }
                 query.limit = n
+            case "format":
+                query.format = values[0]
+            case "download":
+                guard ["0", "1", "true", "false"].contains(values[0]) else {
+                    throw APIError.invalidParameter("download", "must be 1 (or true) to get the export as a file")
+                }
+                query.download = values[0] == "1" || values[0] == "true"
             case "cursor":
                 let payload = try signer.decode(values[0])
                 guard payload.scope == scope.name else {

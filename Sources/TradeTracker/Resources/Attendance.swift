@@ -33,7 +33,8 @@ enum Attendance {
             let query = try ListQuery.parse(request, byRole, scope: CursorScope("rounds/\(roundID)/participants"), signer: context.signer)
             var keyset = KeysetQuery(columns: participantColumns, from: withParticipant, sort: query.sort, after: query.after, limit: query.limit)
             keyset.require("rp.round_id = ?", [.integer(roundID)])
-            return try page(request, query: query, keyset: keyset, context: context, owner: Rounds.spec, ownerID: roundID)
+            return try page(request, query: query, keyset: keyset, context: context, owner: Rounds.spec, ownerID: roundID,
+                            columns: ["round_id", "participant_id", "role", "participant", "created_at", "updated_at", "version"])
         }
         router.add("GET", "/v1/participants/{id}/rounds") { request in
             let participantID = try request.id(singular: "participant")
@@ -42,7 +43,8 @@ enum Attendance {
                 columns: "rp.*, r.negotiation_id, r.sequence, r.title, r.city, r.country, r.starts_on, r.ends_on, r.status",
                 from: "round_participants rp JOIN rounds r ON r.id = rp.round_id", sort: query.sort, after: query.after, limit: query.limit)
             keyset.require("rp.participant_id = ?", [.integer(participantID)])
-            return try page(request, query: query, keyset: keyset, context: context, owner: Participants.spec, ownerID: participantID)
+            return try page(request, query: query, keyset: keyset, context: context, owner: Participants.spec, ownerID: participantID,
+                            columns: ["round_id", "participant_id", "role", "round", "created_at", "updated_at", "version"])
         }
         router.add("GET", "/v1/rounds/{id}/participants/{participant_id}") { request in
             let (roundID, participantID) = (try request.id(singular: "round"), try request.id("participant_id", singular: "participant"))
@@ -123,10 +125,15 @@ enum Attendance {
     }
 
     private static func page(_ request: HTTPRequest, query: ListQuery, keyset: KeysetQuery, context: APIContext,
-                             owner: ResourceSpec, ownerID: Int64) throws -> HTTPResponse {
+                             owner: ResourceSpec, ownerID: Int64, columns: [String]) throws -> HTTPResponse {
+        let format = try ExportFormat.requested(request, format: query.format)
         let page = try context.read { db in
             guard try ResourceStore(spec: owner).exists(db, id: ownerID) else { throw APIError.notFound(owner.singular, String(ownerID)) }
-            return try keyset.fetch(db)
+            return format == nil ? try keyset.fetch(db) : KeysetPage(rows: [], nextKeys: nil)
+        }
+        if let format {
+            return try ListExport(name: spec.name, columns: columns, keyset: keyset, json: { encode($0) })
+                .response(request, query: query, format: format, context: context)
         }
         return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
             for row in page.rows { json.raw(encode(row)) }

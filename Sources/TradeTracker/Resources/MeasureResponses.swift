@@ -31,29 +31,47 @@ enum MeasureResponses {
                                  sort: query.sort, after: query.after, limit: query.limit)
         keyset.bindings = kinds.flatMap { _ in [SQLValue.text(target.name), .integer(id)] }
         let today = context.clock.today()
+        if let format = try ExportFormat.requested(request, format: query.format) {
+            let exists = try context.read { try ResourceStore(spec: target).exists($0, id: id) }
+            guard exists else { throw APIError.notFound(target.singular, String(id)) }
+            let records = context.records
+            var columns = ["type"]
+            for spec in kinds {
+                for name in ResourceRoutes.export(spec, keyset: keyset, records: records, today: today).columns where !columns.contains(name) {
+                    columns.append(name)
+                }
+            }
+            return try ListExport(name: "\(target.name)-\(id)-responses", columns: columns, keyset: keyset, items: { db, rows in
+                try Self.items(db, rows, records: records, today: today)
+            }).response(request, query: query, format: format, context: context)
+        }
         let (page, items) = try context.read { db -> (KeysetPage, [[UInt8]]) in
             try db.transaction(.deferred) {
                 guard try ResourceStore(spec: target).exists(db, id: id) else { throw APIError.notFound(target.singular, String(id)) }
                 let page = try keyset.fetch(db)
-                var items: [[UInt8]] = []
-                for row in page.rows {
-                    guard let type = row.text(0), let spec = kinds.first(where: { $0.name == type }), let recordID = row.int(1) else { continue }
-                    let key = RecordCache.key(spec: spec, id: recordID, version: row.int(2) ?? 0, today: today)
-                    let record: [UInt8]
-                    if let cached = context.records.get(key) {
-                        record = cached
-                    } else if let stored = try ResourceStore(spec: spec).find(db, id: recordID) {
-                        record = context.records.json(for: stored, spec: spec, today: today)
-                    } else {
-                        continue
-                    }
-                    items.append(Array("{\"type\":\"\(type)\",".utf8) + record.dropFirst())
-                }
-                return (page, items)
+                return (page, try Self.items(db, page.rows, records: context.records, today: today))
             }
         }
         return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
             for item in items { json.raw(item) }
         }
+    }
+
+    /// Response rows (type, id, version) as list items: each measure's record with its `type` first.
+    private static func items(_ db: SQLiteConnection, _ rows: [Row], records: RecordCache, today: CalendarDate) throws -> [[UInt8]] {
+        var items: [[UInt8]] = []
+        for row in rows {
+            guard let type = row.text(0), let spec = kinds.first(where: { $0.name == type }), let recordID = row.int(1) else { continue }
+            let record: [UInt8]
+            if let cached = records.get(RecordCache.key(spec: spec, id: recordID, version: row.int(2) ?? 0, today: today)) {
+                record = cached
+            } else if let stored = try ResourceStore(spec: spec).find(db, id: recordID) {
+                record = records.json(for: stored, spec: spec, today: today)
+            } else {
+                continue
+            }
+            items.append(Array("{\"type\":\"\(type)\",".utf8) + record.dropFirst())
+        }
+        return items
     }
 }

@@ -1,4 +1,5 @@
 import HTTPServer
+import JSON
 import SQLite
 
 /// `GET /v1/{resource}/{id}/history`: a record's every change from the change log, oldest first, paged on `seq`.
@@ -28,21 +29,29 @@ enum RecordHistory {
             return (page, exists)
         }
         if !exists { throw APIError.notFound(resource.singular, String(id)) }
-        let pageRows = page.rows
-        let nextKeys = page.nextKeys
-        return ListPage.response(request: request, query: query, nextKeys: nextKeys, signer: context.signer) { json in
-            for row in pageRows {
-                json.beginObject()
-                json.member("seq", row.int("seq"))
-                json.member("at", row.text("at"))
-                json.member("action", row.text("action"))
-                json.member("actor", row.text("actor"))
-                json.member("request_id", row.text("request_id"))
-                json.key("changes")
-                // Stored as a JSON object (the schema checks json_valid), written as is.
-                json.raw(Array((row.text("changes") ?? "{}").utf8))
-                json.endObject()
-            }
+        if let format = try ExportFormat.requested(request, format: query.format) {
+            return try ListExport(name: "\(resource.name)-\(id)-history", columns: ["seq", "at", "action", "actor", "request_id", "changes"],
+                                  keyset: keyset, json: { row in
+                var json = JSONWriter(capacity: 256)
+                write(row, into: &json)
+                return json.bytes
+            }).response(request, query: query, format: format, context: context)
         }
+        return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
+            for row in page.rows { write(row, into: &json) }
+        }
+    }
+
+    private static func write(_ row: Row, into json: inout JSONWriter) {
+        json.beginObject()
+        json.member("seq", row.int("seq"))
+        json.member("at", row.text("at"))
+        json.member("action", row.text("action"))
+        json.member("actor", row.text("actor"))
+        json.member("request_id", row.text("request_id"))
+        json.key("changes")
+        // Stored as a JSON object (the schema checks json_valid), written as is.
+        json.raw(Array((row.text("changes") ?? "{}").utf8))
+        json.endObject()
     }
 }

@@ -89,11 +89,20 @@ enum Timeline {
             // The scope binds a cursor to this negotiation's timeline: another one's cursor is a 400.
             let query = try ListQuery.parse(request, definition, scope: CursorScope("negotiations/\(negotiationID)/timeline"),
                                             signer: context.signer)
+            let format = try ExportFormat.requested(request, format: query.format)
             let page = try context.read { db in
                 guard try ResourceStore(spec: Negotiations.spec).exists(db, id: negotiationID) else {
                     throw APIError.notFound("negotiation", String(negotiationID))
                 }
-                return try keyset(negotiationID: negotiationID, query: query).fetch(db)
+                return format == nil ? try keyset(negotiationID: negotiationID, query: query).fetch(db) : KeysetPage(rows: [], nextKeys: nil)
+            }
+            if let format {
+                return try ListExport(name: "timeline", columns: ["date", "kind", "title", "ref"],
+                                      keyset: keyset(negotiationID: negotiationID, query: query), json: { row in
+                    var json = JSONWriter(capacity: 256)
+                    write(row, into: &json)
+                    return json.bytes
+                }).response(request, query: query, format: format, context: context)
             }
             return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
                 for row in page.rows { write(row, into: &json) }
