@@ -10,7 +10,7 @@ final class RoundsTests: XCTestCase {
     var api: ResourceAPI!
     var negotiation = 0
 
-    static let fields = ["negotiation_id", "sequence", "title", "city", "country", "starts_on", "ends_on", "status", "summary", "outcome"]
+    static let fields = ["negotiation_id", "sequence", "title", "city", "country", "starts_on", "ends_on", "status", "summary", "outcome", "source_id"]
 
     override func setUpWithError() throws {
         app = try Fixtures.app()
@@ -41,6 +41,7 @@ final class RoundsTests: XCTestCase {
         XCTAssertEqual(json["status"], .string("scheduled"), "status defaults to scheduled")
         XCTAssertEqual(json["summary"], .null)
         XCTAssertEqual(json["outcome"], .null)
+        XCTAssertEqual(json["source_id"], .null)
         let id = try XCTUnwrap(json["id"]?.intValue)
         try Lifecycle.assertReads(api, "/v1/rounds/\(id)", body: response.body, etag: response.headers["ETag"])
     }
@@ -311,6 +312,7 @@ final class RoundsTests: XCTestCase {
             ("status", .change(.null, .string("scheduled"))),
             ("summary", .change(.null, .null)),
             ("outcome", .change(.null, .null)),
+            ("source_id", .change(.null, .null)),
         ]))
         XCTAssertEqual(rows[1].changes, .object([
             ("status", .change(.string("scheduled"), .string("in_progress"))),
