@@ -19,12 +19,8 @@ final class ExportControlsTests: XCTestCase {
 
     /// A valid control body; `extra` (`,"name":value…`) adds members or replaces the default ones.
     private func body(_ extra: String = "") -> String {
-        let defaults = [("imposed_by", #""CHN""#), ("items", #"["dysprosium"]"#), ("control", #""licence_required""#),
-                        ("effective_from", #""2025-04-04""#)]
-        let extraMembers = String(extra.dropFirst())
-        let replaced = Set((try? JSONParser.parse(Array("{\(extraMembers)}".utf8)))?.keys ?? [])
-        let kept = defaults.filter { !replaced.contains($0.0) }.map { "\"\($0.0)\":\($0.1)" }
-        return "{" + (kept + [extraMembers]).filter { !$0.isEmpty }.joined(separator: ",") + "}"
+        Measures.body([("imposed_by", #""CHN""#), ("items", #"["dysprosium"]"#), ("control", #""licence_required""#),
+                       ("effective_from", #""2025-04-04""#)], extra)
     }
 
     private func ids(_ query: String, file: StaticString = #filePath, line: UInt = #line) throws -> [Int] {

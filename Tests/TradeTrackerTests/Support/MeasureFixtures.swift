@@ -28,6 +28,15 @@ enum Measures {
         }.joined(separator: ",") + "]"
     }
 
+    /// A JSON object of `defaults` (name, JSON text) and `extra` (`,"name":value…`), whose members replace the
+    /// default ones of the same name (a body never repeats a key: that would be a 400).
+    static func body(_ defaults: [(String, String)], _ extra: String) -> String {
+        let extraMembers = String(extra.drop { $0 == "," || $0.isWhitespace })
+        let replaced = Set((try? JSONParser.parse(Array("{\(extraMembers)}".utf8)))?.keys ?? [])
+        let kept = defaults.filter { !replaced.contains($0.0) }.map { "\"\($0.0)\":\($0.1)" }
+        return "{" + (kept + [extraMembers]).filter { !$0.isEmpty }.joined(separator: ",") + "}"
+    }
+
     /// A series body as `from until total` lines, `-` for an open end.
     static func lines(_ body: JSONValue) -> [String] {
         (body["data"]?.arrayValue ?? []).map { row in
