@@ -267,6 +267,23 @@ final class ExportControlsTests: XCTestCase {
         }
     }
 
+    func testSearchFollowsPatchesAndDeletes() throws {
+        let id = try api.exportControl(items: #"["dysprosium"]"#, extra: #","legal_basis":"Announcement No. 18","notes":"Licences eased after London""#)
+        let other = try api.exportControl(items: #"["tungsten"]"#)
+        XCTAssertEqual(try ids("q=dysprosium"), [id])
+        XCTAssertEqual(try ids("q=london"), [id], "notes are searched")
+        XCTAssertEqual(try ids("q=DYSPR%C3%93SIUM"), [id], "case and accents do not matter")
+        XCTAssertEqual(try api.patch("/v1/export-controls/\(id)", #"{"items":["terbium"],"notes":null}"#).status, 200)
+        XCTAssertEqual(try ids("q=dysprosium"), [], "the old item is gone from the index")
+        XCTAssertEqual(try ids("q=terbium"), [id])
+        XCTAssertEqual(try ids("q=london"), [])
+        XCTAssertEqual(try ids("q=announcement"), [id], "the untouched legal basis is still found")
+        XCTAssertEqual(try api.delete("/v1/export-controls/\(id)").status, 204)
+        XCTAssertEqual(try ids("q=terbium"), [])
+        XCTAssertEqual(try ids("q=tungsten"), [other])
+        assertBadParameter(try api.get("/v1/export-controls?q="), "q")
+    }
+
     func testSortAndPaging() throws {
         _ = try seedFilters()
         XCTAssertEqual(try ids("sort=effective_from"), [2, 5, 3, 1, 4])
