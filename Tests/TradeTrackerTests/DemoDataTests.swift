@@ -40,12 +40,13 @@ final class DemoDataTests: XCTestCase {
         XCTAssertEqual(json["parties"], .array([.string("USA"), .string("CHN")]))
         XCTAssertEqual(json["status"], .string("active"))
         XCTAssertEqual(json["started_on"], .string("2025-05-10"))
+        XCTAssertEqual(json["record_complete_through"], .string("2026-05-16"), "checked through the end of the Beijing summit")
         XCTAssertEqual(json["version"]?.intValue, 1)
         XCTAssertEqual(try api.get("/v1/negotiations").ids(), [try XCTUnwrap(json["id"]?.intValue)], "exactly one negotiation")
         XCTAssertEqual(try api.get("/v1/negotiations/by-slug/no-such-talks").status, 404)
     }
 
-    func testSixConcludedRoundsInOrder() throws {
+    func testSevenConcludedRoundsInOrder() throws {
         let n = try negotiationID()
         let rounds = try api.get("/v1/rounds?negotiation_id=\(n)&sort=starts_on").data()
         let expected: [(String, String, String, String, String)] = [
@@ -55,8 +56,9 @@ final class DemoDataTests: XCTestCase {
             ("Madrid talks", "Madrid", "ESP", "2025-09-14", "2025-09-15"),
             ("Kuala Lumpur talks", "Kuala Lumpur", "MYS", "2025-10-25", "2025-10-26"),
             ("Busan leaders' meeting", "Busan", "KOR", "2025-10-30", "2025-10-30"),
+            ("Beijing summit", "Beijing", "CHN", "2026-05-14", "2026-05-16"),
         ]
-        XCTAssertEqual(rounds.count, 6)
+        XCTAssertEqual(rounds.count, 7)
         for (i, (round, facts)) in zip(rounds, expected).enumerated() {
             XCTAssertEqual(round["title"], .string(facts.0), "round \(i + 1)")
             XCTAssertEqual(round["city"], .string(facts.1), "round \(i + 1)")
@@ -67,9 +69,14 @@ final class DemoDataTests: XCTestCase {
             XCTAssertEqual(round["sequence"]?.intValue, i + 1)
             XCTAssertEqual(round["negotiation_id"]?.intValue, n)
         }
-        XCTAssertEqual(try api.get("/v1/rounds?status=concluded&limit=500").ids().count, 6)
+        XCTAssertEqual(try api.get("/v1/rounds?status=concluded&limit=500").ids().count, 7)
         XCTAssertEqual(try api.get("/v1/rounds?sort=-sequence").strings("city"),
-                       ["Busan", "Kuala Lumpur", "Madrid", "Stockholm", "London", "Geneva"])
+                       ["Beijing", "Busan", "Kuala Lumpur", "Madrid", "Stockholm", "London", "Geneva"])
+        // Every round names the source its facts come from.
+        for round in rounds {
+            let source = try XCTUnwrap(round["source_id"]?.intValue, "\(round["title"] ?? .null) has a source_id")
+            XCTAssertEqual(try api.get("/v1/sources/\(source)").status, 200)
+        }
     }
 
     func testParticipantsAliasesAndSearch() throws {
@@ -115,8 +122,11 @@ final class DemoDataTests: XCTestCase {
         // The progress notes of the tariffs issue, oldest first, ending in its final status.
         let tariffs = try XCTUnwrap(byCategory["tariffs"]?["id"]?.intValue)
         let updates = try api.get("/v1/issues/\(tariffs)/updates?sort=occurred_on").data()
-        XCTAssertEqual(updates.map { $0["occurred_on"]?.stringValue ?? "" }, ["2025-05-08", "2025-05-12", "2025-08-11", "2025-11-04"])
-        XCTAssertEqual(updates.last?["status"], .string("agreed"))
+        XCTAssertEqual(updates.map { $0["occurred_on"]?.stringValue ?? "" },
+                       ["2025-05-08", "2025-05-12", "2025-08-11", "2025-11-04", "2026-02-20"])
+        // The Supreme Court note of 2026-02-20 carries no status: the issue stays `agreed` from 4 Nov 2025.
+        XCTAssertEqual(updates.map { $0["status"] ?? .string("<missing>") },
+                       [.string("in_discussion"), .string("tentative_agreement"), .null, .string("agreed"), .null])
     }
 
     func testGenevaAttendanceLeadFirst() throws {
@@ -128,14 +138,21 @@ final class DemoDataTests: XCTestCase {
         let names = attendance.map { $0["participant"]?["name"]?.stringValue ?? "" }
         XCTAssertEqual(Set(names.prefix(2)), ["Scott Bessent", "He Lifeng"])
         XCTAssertEqual(Set(names.suffix(2)), ["Jamieson Greer", "Li Chenggang"])
-        // The other way round: Bessent attended all six rounds.
+        // The other way round: Bessent attended the six rounds of 2025, not the leaders' Beijing summit.
         let bessent = try participantID(named: "Scott Bessent")
         XCTAssertEqual(try api.get("/v1/participants/\(bessent)/rounds").data().count, 6)
+        let beijingID = try XCTUnwrap(try api.get("/v1/rounds?q=beijing").ids().first)
+        let leaders = try api.get("/v1/rounds/\(beijingID)/participants").data()
+        XCTAssertEqual(leaders.map { $0["role"]?.stringValue ?? "" }, ["lead", "lead"])
+        XCTAssertEqual(Set(leaders.map { $0["participant"]?["name"]?.stringValue ?? "" }), ["Donald Trump", "Xi Jinping"])
     }
 
-    func testSevenStatements() throws {
+    func testEightStatements() throws {
         let statements = try api.get("/v1/statements?limit=500").data()
-        XCTAssertEqual(statements.count, 7)
+        XCTAssertEqual(statements.count, 8)
+        let court = try XCTUnwrap(statements.first { $0["said_on"]?.stringValue == "2026-02-20" })
+        XCTAssertEqual(court["speaker"], .string("Supreme Court of the United States"), "a text speaker, not a participant")
+        XCTAssertEqual(court["participant_id"], .null)
         XCTAssertEqual(statements.filter { $0["said_on"]?.stringValue == "2025-05-08" }.count, 4)
         let trump = try participantID(named: "Donald Trump")
         XCTAssertEqual(try api.get("/v1/statements?participant_id=\(trump)").data().count, 3)
@@ -148,7 +165,8 @@ final class DemoDataTests: XCTestCase {
         XCTAssertEqual(try api.get("/v1/statements?from=2025-05-09&to=2025-05-09").data().count, 2)
     }
 
-    /// Sum of `rate_percent` of the enacted all-goods measures in effect on `day`, computed from the list.
+    /// Sum of `rate_percent` of the enacted all-goods measures in effect on `day`, computed from the list: within
+    /// [effective_from, effective_until) and inside none of its suspension windows [from, until).
     private func total(_ by: String, _ on: String, _ day: String) throws -> Double {
         let response = try api.get("/v1/tariff-measures?imposed_by=\(by)&imposed_on=\(on)&limit=500")
         XCTAssertEqual(response.status, 200)
@@ -159,6 +177,12 @@ final class DemoDataTests: XCTestCase {
             guard measure["coverage"] == .string("all_goods"), measure["status"] == .string("enacted"),
                   let from = measure["effective_from"]?.stringValue, from <= day else { continue }
             if let until = measure["effective_until"]?.stringValue, day >= until { continue }
+            let windows = try XCTUnwrap(measure["suspensions"]?.arrayValue, "every measure carries its suspensions")
+            let suspended = windows.contains { window in
+                guard let start = window["from"]?.stringValue, start <= day else { return false }
+                return window["until"]?.stringValue.map { day < $0 } ?? true
+            }
+            if suspended { continue }
             guard case .number(let text)? = measure["rate_percent"], let rate = Double(text) else {
                 XCTFail("rate_percent is not a number: \(String(describing: measure["rate_percent"]))")
                 continue
@@ -175,18 +199,22 @@ final class DemoDataTests: XCTestCase {
         XCTAssertEqual(try total("CHN", "USA", "2025-05-15"), 10)
         XCTAssertEqual(try total("USA", "CHN", "2025-11-10"), 20)
         XCTAssertEqual(try total("USA", "CHN", "2025-04-09"), 104, "10 + 10 + 84 on 9 April")
+        XCTAssertEqual(try total("USA", "CHN", "2026-02-23"), 20, "the last day the IEEPA tariffs were collected")
+        XCTAssertEqual(try total("USA", "CHN", "2026-03-01"), 10, "Section 122 only")
+        XCTAssertEqual(try total("CHN", "USA", "2026-03-01"), 10)
         // The partial and proposed measures exist but never count.
-        XCTAssertEqual(try api.get("/v1/tariff-measures?coverage=partial").data().count, 1)
+        XCTAssertEqual(try api.get("/v1/tariff-measures?coverage=partial&limit=500").data().count, 12)
         XCTAssertEqual(try api.get("/v1/tariff-measures?status=proposed").data().count, 1)
-        XCTAssertEqual(try api.get("/v1/tariff-measures?limit=500").data().count, 11)
+        XCTAssertEqual(try api.get("/v1/tariff-measures?limit=500").data().count, 25)
     }
 
     func testDemoWritesGoThroughTheChangeLogAsDemo() throws {
         XCTAssertEqual(try api.count("change_log", where: "actor IS NOT 'demo'"), 0, "every demo row is by the demo actor")
-        XCTAssertEqual(try api.count("change_log", where: "resource = 'rounds' AND action = 'created'"), 6)
+        XCTAssertEqual(try api.count("change_log", where: "resource = 'rounds' AND action = 'created'"), 7)
         XCTAssertEqual(try api.count("change_log", where: "resource = 'participants'"), 12)
-        XCTAssertEqual(try api.count("change_log", where: "resource = 'tariff-measures'"), 11)
-        XCTAssertEqual(try api.count("change_log", where: "resource = 'statements'"), 7)
+        XCTAssertEqual(try api.count("change_log", where: "resource = 'tariff-measures'"), 25)
+        XCTAssertEqual(try api.count("change_log", where: "resource = 'export-controls'"), 6)
+        XCTAssertEqual(try api.count("change_log", where: "resource = 'statements'"), 8)
         XCTAssertEqual(try api.count("change_log", where: "resource = 'negotiations'"), 1)
         XCTAssertEqual(try api.count("change_log", where: "resource = 'round-participants'"), try api.count("round_participants"))
         XCTAssertEqual(try api.count("change_log", where: "resource = 'issue-updates'"), try api.count("issue_updates"))
@@ -201,8 +229,8 @@ final class DemoDataTests: XCTestCase {
             $0.loadDemoData = true
             $0.demoFile = Self.demoFile
         }
-        let tables = ["negotiations", "rounds", "participants", "issues", "issue_updates", "tariff_measures", "statements",
-                      "sources", "round_participants", "change_log"]
+        let tables = ["negotiations", "rounds", "participants", "issues", "issue_updates", "tariff_measures", "export_controls",
+                      "statements", "sources", "round_participants", "change_log"]
         func counts(_ app: TradeTrackerApp) throws -> [Int] {
             let connection = try SQLiteConnection(path: app.configuration.databasePath, flags: [.readOnly])
             defer { connection.close() }
@@ -212,7 +240,8 @@ final class DemoDataTests: XCTestCase {
         let before = try counts(first)
         first.shutdown()
         XCTAssertEqual(before[0], 1)
-        XCTAssertEqual(before[1], 6)
+        XCTAssertEqual(before[1], 7)
+        XCTAssertEqual(before[6], 6, "the six export controls of the demo")
 
         let logPath = directory.appendingPathComponent("second.log").path
         let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)

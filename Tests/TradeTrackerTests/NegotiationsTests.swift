@@ -9,7 +9,7 @@ final class NegotiationsTests: XCTestCase {
     var app: TestApp!
     var api: ResourceAPI!
 
-    static let fields = ["slug", "title", "parties", "status", "summary", "started_on", "ended_on"]
+    static let fields = ["slug", "title", "parties", "status", "summary", "started_on", "ended_on", "record_complete_through"]
 
     override func setUpWithError() throws {
         app = try Fixtures.app()
@@ -30,6 +30,7 @@ final class NegotiationsTests: XCTestCase {
         XCTAssertEqual(json["summary"], .null)
         XCTAssertEqual(json["started_on"], .null)
         XCTAssertEqual(json["ended_on"], .null)
+        XCTAssertEqual(json["record_complete_through"], .null, "no record checked yet")
         let id = try XCTUnwrap(json["id"]?.intValue)
         try Lifecycle.assertReads(api, "/v1/negotiations/\(id)", body: response.body, etag: response.headers["ETag"])
         // Stored as sent.
@@ -41,7 +42,7 @@ final class NegotiationsTests: XCTestCase {
     func testCreateWithEveryFieldReturnsThemAll() throws {
         let response = try api.post("/v1/negotiations", #"""
             {"slug":"eu-china","title":"EU–China","parties":["EUN","CHN","GBR"],"status":"paused",
-             "summary":"Talks on EV tariffs","started_on":"2024-06-12","ended_on":"2024-06-12"}
+             "summary":"Talks on EV tariffs","started_on":"2024-06-12","ended_on":"2024-06-12","record_complete_through":"2024-07-01"}
             """#)
         let json = try Lifecycle.assertCreated(response, collection: "/v1/negotiations", fields: Self.fields)
         XCTAssertEqual(json["parties"], .array([.string("EUN"), .string("CHN"), .string("GBR")]), "EUN stands for the EU")
@@ -49,6 +50,7 @@ final class NegotiationsTests: XCTestCase {
         XCTAssertEqual(json["summary"], .string("Talks on EV tariffs"))
         XCTAssertEqual(json["started_on"], .string("2024-06-12"))
         XCTAssertEqual(json["ended_on"], .string("2024-06-12"), "ended_on may equal started_on")
+        XCTAssertEqual(json["record_complete_through"], .string("2024-07-01"))
     }
 
     func testGetBySlugReturnsTheSameRepresentationAsById() throws {
@@ -318,7 +320,7 @@ final class NegotiationsTests: XCTestCase {
                                    headers: [("X-Request-ID", "neg-create-1")])
         XCTAssertEqual(created.headers["X-Request-ID"], "neg-create-1")
         let id = try XCTUnwrap(try created.json()["id"]?.intValue)
-        let patched = try api.patch("/v1/negotiations/\(id)", #"{"title":"Logged again","summary":"s","status":"active"}"#)
+        let patched = try api.patch("/v1/negotiations/\(id)", #"{"title":"Logged again","summary":"s","status":"active","record_complete_through":"2025-05-12"}"#)
         XCTAssertEqual(patched.status, 200)
         let deleted = try api.delete("/v1/negotiations/\(id)")
         XCTAssertEqual(deleted.status, 204)
@@ -335,10 +337,12 @@ final class NegotiationsTests: XCTestCase {
             ("summary", .change(.null, .null)),
             ("started_on", .change(.null, .string("2025-05-10"))),
             ("ended_on", .change(.null, .null)),
+            ("record_complete_through", .change(.null, .null)),
         ]))
         XCTAssertEqual(rows[1].changes, .object([
             ("title", .change(.string("Logged"), .string("Logged again"))),
             ("summary", .change(.null, .string("s"))),
+            ("record_complete_through", .change(.null, .string("2025-05-12"))),
         ]), "only the changed fields; status was sent unchanged")
         XCTAssertEqual(rows[2].changes, .object([
             ("slug", .change(.string("logged"), .null)),
@@ -348,6 +352,7 @@ final class NegotiationsTests: XCTestCase {
             ("summary", .change(.string("s"), .null)),
             ("started_on", .change(.string("2025-05-10"), .null)),
             ("ended_on", .change(.null, .null)),
+            ("record_complete_through", .change(.string("2025-05-12"), .null)),
         ]))
         XCTAssertTrue(rows[0].seq < rows[1].seq && rows[1].seq < rows[2].seq)
     }

@@ -10,7 +10,7 @@ final class RoundsTests: XCTestCase {
     var api: ResourceAPI!
     var negotiation = 0
 
-    static let fields = ["negotiation_id", "sequence", "title", "city", "country", "starts_on", "ends_on", "status", "summary", "outcome"]
+    static let fields = ["negotiation_id", "sequence", "title", "city", "country", "starts_on", "ends_on", "status", "summary", "outcome", "source_id"]
 
     override func setUpWithError() throws {
         app = try Fixtures.app()
@@ -41,6 +41,7 @@ final class RoundsTests: XCTestCase {
         XCTAssertEqual(json["status"], .string("scheduled"), "status defaults to scheduled")
         XCTAssertEqual(json["summary"], .null)
         XCTAssertEqual(json["outcome"], .null)
+        XCTAssertEqual(json["source_id"], .null)
         let id = try XCTUnwrap(json["id"]?.intValue)
         try Lifecycle.assertReads(api, "/v1/rounds/\(id)", body: response.body, etag: response.headers["ETag"])
     }
@@ -271,6 +272,23 @@ final class RoundsTests: XCTestCase {
 
     // MARK: delete
 
+    func testSourceIdNamesAStoredSourceAndKeepsItFromBeingDeleted() throws {
+        let source = try api.source(url: "https://www.whitehouse.gov/briefings-statements/2025/05/joint-statement/")
+        let created = try api.post("/v1/rounds", roundBody(#","source_id":\#(source)"#))
+        XCTAssertEqual(created.status, 201, created.text)
+        XCTAssertEqual(try created.json()["source_id"], .int(source))
+        let id = try XCTUnwrap(try created.json()["id"]?.intValue)
+        Problems.assertValidation(try api.post("/v1/rounds", roundBody(#","source_id":9999"#)), ["/source_id"])
+        Problems.assertValidation(try api.post("/v1/rounds", roundBody(#","source_id":"1""#)), ["/source_id"])
+        Problems.assertValidation(try api.patch("/v1/rounds/\(id)", #"{"source_id":9999}"#), ["/source_id"])
+        let json = Problems.assertProblem(try api.delete("/v1/sources/\(source)"), status: 409, code: "referenced")
+        XCTAssertEqual(json?["referenced_by"], .object([("rounds", .int(1))]))
+        let cleared = try api.patch("/v1/rounds/\(id)", #"{"source_id":null}"#)
+        XCTAssertEqual(try cleared.json()["source_id"], .null)
+        XCTAssertEqual(try app.changeRows("rounds", id).last?.changes, .object([("source_id", .change(.int(source), .null))]))
+        XCTAssertEqual(try api.delete("/v1/sources/\(source)").status, 204)
+    }
+
     func testDeleteIs204ThenGone() throws {
         let id = try api.round(negotiation: negotiation)
         try Lifecycle.assertDeletes(api, "/v1/rounds/\(id)")
@@ -311,6 +329,7 @@ final class RoundsTests: XCTestCase {
             ("status", .change(.null, .string("scheduled"))),
             ("summary", .change(.null, .null)),
             ("outcome", .change(.null, .null)),
+            ("source_id", .change(.null, .null)),
         ]))
         XCTAssertEqual(rows[1].changes, .object([
             ("status", .change(.string("scheduled"), .string("in_progress"))),

@@ -10,7 +10,8 @@ final class TariffMeasuresTests: XCTestCase {
     var api: ResourceAPI!
 
     static let fields = ["imposed_by", "imposed_on", "rate_percent", "coverage", "scope", "legal_basis", "status", "announced_on",
-                         "effective_from", "effective_until", "negotiation_id", "source_id", "notes", "in_effect_today"]
+                         "effective_from", "effective_until", "suspensions", "hs_codes", "responds_to", "negotiation_id", "source_id", "notes",
+                         "in_effect_today"]
     static let writable = Array(fields.dropLast())
 
     override func setUpWithError() throws {
@@ -41,6 +42,9 @@ final class TariffMeasuresTests: XCTestCase {
         for name in ["scope", "legal_basis", "announced_on", "effective_until", "negotiation_id", "source_id", "notes"] {
             XCTAssertEqual(json[name], .null, name)
         }
+        for name in ["suspensions", "hs_codes", "responds_to"] {
+            XCTAssertEqual(json[name], .array([]), "\(name) defaults to an empty list")
+        }
         XCTAssertEqual(json["effective_from"], .string("2025-04-05"))
         XCTAssertEqual(json["in_effect_today"], .bool(true))
         let id = try XCTUnwrap(json["id"]?.intValue)
@@ -50,10 +54,14 @@ final class TariffMeasuresTests: XCTestCase {
     func testCreateWithEveryField() throws {
         let negotiation = try api.negotiation()
         let source = try api.source(url: "https://www.whitehouse.gov/fact-sheets/2025/05/")
+        let answered = try api.tariffMeasure(rate: "125", from: "2025-04-10")
         let response = try api.post("/v1/tariff-measures", #"""
             {"imposed_by":"CHN","imposed_on":"USA","rate_percent":125,"coverage":"partial","scope":"All US goods",
              "legal_basis":"Customs Tariff Commission notice","status":"withdrawn","announced_on":"2025-04-11",
-             "effective_from":"2025-04-12","effective_until":"2025-05-14","negotiation_id":\#(negotiation),"source_id":\#(source),"notes":"Retaliation"}
+             "effective_from":"2025-04-12","effective_until":"2025-05-14",
+             "suspensions":[{"from":"2025-05-01","until":"2025-05-08","note":"Paused for a week"}],
+             "hs_codes":["8541","870380"],"responds_to":[{"type":"tariff-measures","id":\#(answered)}],
+             "negotiation_id":\#(negotiation),"source_id":\#(source),"notes":"Retaliation"}
             """#)
         let json = try Lifecycle.assertCreated(response, collection: "/v1/tariff-measures", fields: Self.fields)
         XCTAssertEqual(json["rate_percent"], .number("125"))
@@ -63,6 +71,11 @@ final class TariffMeasuresTests: XCTestCase {
         XCTAssertEqual(json["status"], .string("withdrawn"))
         XCTAssertEqual(json["announced_on"], .string("2025-04-11"))
         XCTAssertEqual(json["effective_until"], .string("2025-05-14"))
+        XCTAssertEqual(json["suspensions"], .array([.object([
+            ("from", .string("2025-05-01")), ("until", .string("2025-05-08")), ("note", .string("Paused for a week")),
+        ])]))
+        XCTAssertEqual(json["hs_codes"], .array([.string("8541"), .string("870380")]))
+        XCTAssertEqual(json["responds_to"], .array([.object([("type", .string("tariff-measures")), ("id", .int(answered))])]))
         XCTAssertEqual(json["negotiation_id"], .int(negotiation))
         XCTAssertEqual(json["source_id"], .int(source))
         XCTAssertEqual(json["notes"], .string("Retaliation"))
@@ -239,6 +252,9 @@ final class TariffMeasuresTests: XCTestCase {
         XCTAssertEqual(rows[0].changes["rate_percent"], .change(.null, .number("12.5")), "the rate is logged as the API shows it")
         XCTAssertEqual(rows[0].changes["coverage"], .change(.null, .string("all_goods")))
         XCTAssertEqual(rows[0].changes["effective_until"], .change(.null, .null))
+        for name in ["suspensions", "hs_codes", "responds_to"] {
+            XCTAssertEqual(rows[0].changes[name], .change(.null, .array([])), name)
+        }
         XCTAssertEqual(rows[1].changes, .object([("rate_percent", .change(.number("12.5"), .number("30")))]))
         XCTAssertEqual(rows[2].changes.keys, Self.writable)
         XCTAssertEqual(rows[2].changes["rate_percent"], .change(.number("30"), .null))

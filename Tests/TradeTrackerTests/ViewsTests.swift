@@ -32,7 +32,7 @@ final class ViewsTests: XCTestCase {
     func testRatesOnTheDemoDaysWithTheMeasuresThatMakeThem() throws {
         api = try ViewApp()
         let geneva = try rate("USA", "CHN", "2025-05-09")
-        XCTAssertEqual(geneva.keys, ["imposed_by", "imposed_on", "as_of", "total_rate_percent", "measures"])
+        XCTAssertEqual(geneva.keys, ["imposed_by", "imposed_on", "as_of", "total_rate_percent", "measures", "suspended_rate_percent", "suspended"])
         XCTAssertEqual(geneva["imposed_by"], .string("USA"))
         XCTAssertEqual(geneva["imposed_on"], .string("CHN"))
         XCTAssertEqual(geneva["as_of"], .string("2025-05-09"))
@@ -44,12 +44,37 @@ final class ViewsTests: XCTestCase {
         // Full records, exactly as GET /v1/tariff-measures/{id} writes them.
         let first = try XCTUnwrap(measures.first?["id"]?.intValue)
         XCTAssertEqual(measures.first, try api.json("/v1/tariff-measures/\(first)"))
+        XCTAssertEqual(geneva["suspended_rate_percent"], .int(0), "nothing is suspended before Geneva")
+        XCTAssertEqual(geneva["suspended"], .array([]))
+
+        // After Geneva: 10 + 10 + 10 counted, the 24 points listed as suspended with the window that suspends them.
+        let afterGeneva = try rate("USA", "CHN", "2025-05-15")
+        XCTAssertEqual((afterGeneva["measures"]?.arrayValue ?? []).compactMap { $0["legal_basis"]?.stringValue }, [
+            "IEEPA (fentanyl), EO 14195", "IEEPA (fentanyl), EO 14228",
+            "IEEPA (reciprocal), EO 14257 as modified by EO 14298: 10 % not suspended",
+        ])
+        XCTAssertEqual(afterGeneva["suspended_rate_percent"], .int(24))
+        let suspended = afterGeneva["suspended"]?.arrayValue ?? []
+        XCTAssertEqual(suspended.count, 1)
+        XCTAssertEqual(suspended.first?.keys, ["window", "measure"])
+        XCTAssertEqual(suspended.first?["window"], .object([
+            ("from", .string("2025-05-14")), ("until", .string("2025-08-12")),
+            ("note", .string("Geneva: 24 points suspended for 90 days (joint statement of 12 May 2025, EO 14298).")),
+        ]))
+        let suspendedID = try XCTUnwrap(suspended.first?["measure"]?["id"]?.intValue)
+        XCTAssertEqual(suspended.first?["measure"], try api.json("/v1/tariff-measures/\(suspendedID)"))
+        XCTAssertEqual(suspended.first?["measure"]?["rate_percent"], .int(24))
 
         XCTAssertEqual(try rate("USA", "CHN", "2025-05-15")["total_rate_percent"], .int(30))
         XCTAssertEqual(try rate("USA", "CHN", "2025-05-14")["total_rate_percent"], .int(30), "the Geneva cut applies from 14 May")
         XCTAssertEqual(try rate("USA", "CHN", "2025-05-13")["total_rate_percent"], .int(145))
         XCTAssertEqual(try rate("USA", "CHN", "2025-11-09")["total_rate_percent"], .int(30))
         XCTAssertEqual(try rate("USA", "CHN", "2025-11-10")["total_rate_percent"], .int(20), "EO 14228 ends: until is exclusive")
+        XCTAssertEqual(try rate("USA", "CHN", "2026-02-23")["total_rate_percent"], .int(20), "the last day of the IEEPA tariffs")
+        XCTAssertEqual(try rate("USA", "CHN", "2026-02-24")["total_rate_percent"], .int(10), "Section 122 from 24 Feb 2026")
+        XCTAssertEqual(try rate("USA", "CHN", "2026-03-01")["total_rate_percent"], .int(10))
+        XCTAssertEqual(try rate("USA", "CHN", "2026-03-01")["suspended"], .array([]),
+                       "a window that outlives its measure suspends nothing after the measure ends")
         XCTAssertEqual(try rate("USA", "CHN", "2025-01-01")["measures"], .array([]))
         XCTAssertEqual(try rate("USA", "CHN", "2025-01-01")["total_rate_percent"], .int(0))
 
@@ -58,6 +83,8 @@ final class ViewsTests: XCTestCase {
         XCTAssertEqual((china["measures"]?.arrayValue ?? []).compactMap { $0["legal_basis"]?.stringValue },
                        ["Tariff Commission Announcement No. 6 (2025)"])
         XCTAssertEqual(try rate("CHN", "USA", "2025-05-15")["total_rate_percent"], .int(10))
+        XCTAssertEqual(try rate("CHN", "USA", "2025-05-15")["suspended_rate_percent"], .int(24))
+        XCTAssertEqual(try rate("CHN", "USA", "2026-03-01")["total_rate_percent"], .int(10))
         // The proposed 60 % (from 12 May) never counts.
         XCTAssertFalse((try rate("USA", "CHN", "2025-05-12")["measures"]?.arrayValue ?? []).contains { $0["status"] == .string("proposed") })
     }
@@ -72,14 +99,20 @@ final class ViewsTests: XCTestCase {
             "2025-04-09 2025-04-10 104",
             "2025-04-10 2025-05-14 145",
             "2025-05-14 2025-11-10 30",
-            "2025-11-10 - 20",
+            "2025-11-10 2026-02-24 20",
         ])
+        XCTAssertEqual(try series("imposed_by=USA&imposed_on=CHN&from=2026-01-01&to=2026-12-31"), [
+            "2026-01-01 2026-02-24 20", "2026-02-24 2026-07-25 10", "2026-07-25 - 0",
+        ], "the IEEPA tariffs end on 24 Feb 2026; Section 122 runs 150 days")
         let body = try api.json("/v1/tariff-rates/history?imposed_by=USA&imposed_on=CHN&from=2025-01-01&to=2025-12-31")
         XCTAssertEqual(body.keys, ["imposed_by", "imposed_on", "from", "to", "data"])
         XCTAssertEqual(body["data"]?.arrayValue?.first?.keys, ["from", "until", "total_rate_percent"])
         XCTAssertEqual(try series("imposed_by=CHN&imposed_on=USA&from=2025-04-01&to=2025-12-31"), [
-            "2025-04-01 2025-04-10 0", "2025-04-10 2025-04-12 84", "2025-04-12 2025-05-14 125", "2025-05-14 - 10",
+            "2025-04-01 2025-04-10 0", "2025-04-10 2025-04-12 84", "2025-04-12 2025-05-14 125", "2025-05-14 2026-11-10 10",
         ])
+        // The 24 points apply again when their last window ends (as scheduled: past the record).
+        XCTAssertEqual(try series("imposed_by=CHN&imposed_on=USA&from=2026-01-01&to=2026-12-31"),
+                       ["2026-01-01 2026-11-10 10", "2026-11-10 - 34"])
         // A window inside one period: that period alone, with its real end (after `to`).
         XCTAssertEqual(try series("imposed_by=USA&imposed_on=CHN&from=2025-06-01&to=2025-06-30"), ["2025-06-01 2025-11-10 30"])
         XCTAssertEqual(try series("imposed_by=USA&imposed_on=CHN&from=2025-04-09&to=2025-04-09"), ["2025-04-09 2025-04-10 104"])
@@ -165,25 +198,35 @@ final class ViewsTests: XCTestCase {
         XCTAssertEqual(status["last_change_seq"], .int(lastSeq))
         let negotiation = try XCTUnwrap(status["negotiations"]?.arrayValue?.first)
         XCTAssertEqual(status["negotiations"]?.arrayValue?.count, 1)
-        XCTAssertEqual(negotiation.keys, ["id", "slug", "title", "status", "parties", "last_round", "next_round", "issue_counts", "tariff_rates"])
+        XCTAssertEqual(negotiation.keys, ["id", "slug", "title", "status", "record_complete_through", "parties", "last_round", "next_round",
+                                          "issue_counts", "tariff_rates", "export_controls_in_effect"])
+        XCTAssertEqual(negotiation["record_complete_through"], .string("2026-05-16"))
         XCTAssertEqual(negotiation["slug"], .string("us-china-2025"))
         XCTAssertEqual(negotiation["title"], .string("US–China trade talks 2025"))
         XCTAssertEqual(negotiation["status"], .string("active"))
         XCTAssertEqual(negotiation["parties"], .array([.string("USA"), .string("CHN")]))
         XCTAssertEqual(negotiation["last_round"], .object([
             ("id", .int(1)), ("title", .string("Geneva talks")), ("starts_on", .string("2025-05-10")),
-            ("ends_on", .string("2025-05-11")), ("status", .string("concluded")),
+            ("ends_on", .string("2025-05-11")), ("status", .string("concluded")), ("beyond_record", .bool(false)),
         ]))
         XCTAssertEqual(negotiation["next_round"]?["title"], .string("London talks"))
-        XCTAssertEqual(negotiation["next_round"]?.keys, ["id", "title", "starts_on", "ends_on", "status"])
+        XCTAssertEqual(negotiation["next_round"]?.keys, ["id", "title", "starts_on", "ends_on", "status", "beyond_record"])
+        XCTAssertEqual(negotiation["next_round"]?["beyond_record"], .bool(false))
         // The demo issues carry their notes through November: two tentative agreements and one agreement.
         XCTAssertEqual(negotiation["issue_counts"], .object([
             ("open", .int(0)), ("in_discussion", .int(0)), ("tentative_agreement", .int(2)),
             ("agreed", .int(1)), ("stalled", .int(0)), ("dropped", .int(0)),
         ]))
         XCTAssertEqual(negotiation["tariff_rates"], .array([
-            .object([("imposed_by", .string("USA")), ("imposed_on", .string("CHN")), ("total_rate_percent", .int(30))]),
-            .object([("imposed_by", .string("CHN")), ("imposed_on", .string("USA")), ("total_rate_percent", .int(10))]),
+            .object([("imposed_by", .string("USA")), ("imposed_on", .string("CHN")), ("total_rate_percent", .int(30)),
+                     ("beyond_record", .bool(false))]),
+            .object([("imposed_by", .string("CHN")), ("imposed_on", .string("USA")), ("total_rate_percent", .int(10)),
+                     ("beyond_record", .bool(false))]),
+        ]))
+        // 15 May 2025: China's No. 46 (ban to the US) and No. 18 (every destination); the Affiliates rule is not yet out.
+        XCTAssertEqual(negotiation["export_controls_in_effect"], .array([
+            .object([("imposed_by", .string("USA")), ("count", .int(0)), ("beyond_record", .bool(false))]),
+            .object([("imposed_by", .string("CHN")), ("count", .int(2)), ("beyond_record", .bool(false))]),
         ]))
 
         // Nothing changed: 304 with the same tag, also for a weak or listed tag; HEAD too.
@@ -215,11 +258,18 @@ final class ViewsTests: XCTestCase {
         let june = try XCTUnwrap(try nextDay.json()["negotiations"]?.arrayValue?.first)
         XCTAssertEqual(june["last_round"]?["title"], .string("London talks"))
         XCTAssertEqual(june["next_round"]?["title"], .string("Stockholm talks"))
-        clock.advance(days: 200)                                  // 2025-12-31: nothing is scheduled
+        clock.advance(days: 200)                                  // 2025-12-31: the Beijing summit is next
         let december = try XCTUnwrap(try api.json("/v1/status")["negotiations"]?.arrayValue?.first)
-        XCTAssertEqual(december["next_round"], .null)
+        XCTAssertEqual(december["next_round"], .object([
+            ("id", .int(7)), ("title", .string("Beijing summit")), ("starts_on", .string("2026-05-14")),
+            ("ends_on", .string("2026-05-16")), ("status", .string("concluded")), ("beyond_record", .bool(false)),
+        ]))
         XCTAssertEqual(december["last_round"]?["title"], .string("Busan leaders' meeting"))
         XCTAssertEqual(december["tariff_rates"]?.arrayValue?.first?["total_rate_percent"], .int(20))
+        XCTAssertEqual(december["export_controls_in_effect"], .array([
+            .object([("imposed_by", .string("USA")), ("count", .int(0)), ("beyond_record", .bool(false))]),
+            .object([("imposed_by", .string("CHN")), ("count", .int(1)), ("beyond_record", .bool(false))]),
+        ]), "after Busan only No. 18 applies; the rest is suspended")
     }
 
     // MARK: timeline
@@ -231,12 +281,21 @@ final class ViewsTests: XCTestCase {
     func testTimelineIsOrderedByDateThenKindThenId() throws {
         api = try ViewApp()
         let items = try timeline()
-        // 6 rounds × 2, 10 issue notes, 10 enacted measures taking effect and 7 ending, 7 statements.
-        XCTAssertEqual(items.count, 46)
+        // 7 rounds × 2, 11 issue notes, 24 enacted measures taking effect and 12 ending, 2 tariff suspensions (the
+        // extensions are adjacent windows: one suspension each) and 1 resumption (the US 24 points end with the IEEPA
+        // tariffs, before their window), 6 export controls taking effect, 5 suspended and 5 resumed, 8 statements.
+        XCTAssertEqual(items.count, 88)
+        var counts: [String: Int] = [:]
+        for item in items { counts[item["kind"]?.stringValue ?? "?", default: 0] += 1 }
+        XCTAssertEqual(counts, [
+            "round_started": 7, "round_ended": 7, "issue_update": 11, "tariff_effective": 24, "tariff_ended": 12,
+            "tariff_suspended": 2, "tariff_resumed": 1, "export_control_effective": 6, "export_control_suspended": 5,
+            "export_control_resumed": 5, "statement": 8,
+        ])
         XCTAssertEqual(items.first, .object([
-            ("date", .string("2025-02-04")), ("kind", .string("tariff_effective")),
-            ("title", .string("USA tariff of 10 % on CHN (IEEPA (fentanyl), EO 14195) takes effect")),
-            ("ref", .object([("type", .string("tariff-measures")), ("id", .int(1))])),
+            ("date", .string("2018-07-06")), ("kind", .string("tariff_effective")),
+            ("title", .string("USA tariff of 25 % on some goods from CHN (Section 301 of the Trade Act of 1974 (China: technology transfer, IP, innovation), List 1) takes effect")),
+            ("ref", .object([("type", .string("tariff-measures")), ("id", .int(9))])),
         ]))
         let kinds = Timeline.kinds
         let keys = items.map { ($0["date"]?.stringValue ?? "", kinds.firstIndex(of: $0["kind"]?.stringValue ?? "") ?? -1) }
@@ -249,8 +308,10 @@ final class ViewsTests: XCTestCase {
         }
         // Busan is a one-day round: it starts before it ends; then the two notes of that day, by note id.
         XCTAssertEqual(on("2025-10-30"), ["round_started rounds 6", "round_ended rounds 6", "issue_update issues 2", "issue_update issues 3"])
-        XCTAssertEqual(on("2025-05-14"), ["tariff_effective tariff-measures 6", "tariff_effective tariff-measures 9",
-                                          "tariff_ended tariff-measures 5", "tariff_ended tariff-measures 8"])
+        XCTAssertEqual(on("2025-05-14"), ["tariff_effective tariff-measures 6", "tariff_effective tariff-measures 7",
+                                          "tariff_effective tariff-measures 19", "tariff_effective tariff-measures 20",
+                                          "tariff_ended tariff-measures 5", "tariff_ended tariff-measures 18",
+                                          "tariff_suspended tariff-measures 7", "tariff_suspended tariff-measures 20"])
         XCTAssertEqual(on("2025-05-12"), ["issue_update issues 1"])
         let geneva = try XCTUnwrap(items.first { $0["kind"] == .string("round_started") })
         XCTAssertEqual(geneva["title"], .string("Start of Geneva talks (Geneva)"))
@@ -258,8 +319,11 @@ final class ViewsTests: XCTestCase {
         let title = try XCTUnwrap(note["title"]?.stringValue)
         XCTAssertTrue(title.hasPrefix("Export restrictions on rare earths and magnets: MOFCOM/GAC Announcement No. 18"), title)
         XCTAssertTrue(title.hasSuffix("…") && title.count < 200, "a long note is cut: \(title)")
-        let statement = try XCTUnwrap(items.last)
-        XCTAssertEqual(statement["kind"], .string("tariff_ended"))
+        XCTAssertEqual(items.last, .object([
+            ("date", .string("2026-11-27")), ("kind", .string("export_control_resumed")),
+            ("title", .string("CHN export control (ban) on gallium, germanium, antimony, superhard materials (MOFCOM Announcement No. 46 (2024), clause 2) applies again")),
+            ("ref", .object([("type", .string("export-controls")), ("id", .int(1))])),
+        ]))
         XCTAssertEqual(items.filter { $0["kind"] == .string("statement") }.first?["title"]?.stringValue?.hasPrefix("Donald Trump: "), true)
 
         Problems.assertProblem(try api.get("/v1/negotiations/99/timeline"), status: 404, code: "not_found")
@@ -269,7 +333,7 @@ final class ViewsTests: XCTestCase {
         api = try ViewApp()
         let all = try timeline()
         let statements = try timeline("&kind=statement")
-        XCTAssertEqual(statements.count, 7)
+        XCTAssertEqual(statements.count, 8)
         XCTAssertEqual(statements, all.filter { $0["kind"] == .string("statement") })
         let summer = try timeline("&kind=round_started&kind=round_ended&from=2025-06-01&to=2025-09-15")
         XCTAssertEqual(summer.map { $0["title"]?.stringValue ?? "" }, [
@@ -354,7 +418,7 @@ final class ViewsTests: XCTestCase {
         Problems.assertProblem(try api.get("/v1/sources/\(id)/history?since=1"), status: 400, code: "invalid_parameter")
 
         // Every resource has one; the demo loader's writes are there too; no log row → 404.
-        for resource in ["negotiations", "rounds", "participants", "issues", "tariff-measures", "statements", "sources"] {
+        for resource in ["negotiations", "rounds", "participants", "issues", "tariff-measures", "export-controls", "statements", "sources"] {
             let history = try api.json("/v1/\(resource)/1/history")
             XCTAssertEqual(history.column("action").first, .string("created"), resource)
             XCTAssertEqual(history.column("actor").first, .string("demo"), resource)
