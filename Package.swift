@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 /// Release builds skip the run-time exclusivity checks (the debug build and the tests keep them): measured at about
@@ -37,3 +38,24 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (Fuzz/, run by scripts/fuzz.sh): declared only when TRADE_TRACKER_FUZZ is set, because they link
+// libFuzzer's runtime and AddressSanitizer, which a plain `swift build` or `swift test` must never see.
+if ProcessInfo.processInfo.environment["TRADE_TRACKER_FUZZ"] != nil {
+    let sanitizers = ["-sanitize=fuzzer,address"]
+    // gold stops with an internal error on ASan's debug info; the toolchain's lld links it.
+    let linkFlags = sanitizers + ["-use-ld=lld"]
+    // The code under test needs the coverage instrumentation too, or libFuzzer fuzzes blind.
+    for target in package.targets where ["HTTPServer", "JSON"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitizers)]
+    }
+    func fuzzTarget(_ name: String, testing module: String) -> Target {
+        .executableTarget(name: name, dependencies: [.target(name: module), "FuzzSupport"], path: "Fuzz/Sources/\(name)",
+                          swiftSettings: [.unsafeFlags(sanitizers)], linkerSettings: [.unsafeFlags(linkFlags)])
+    }
+    package.targets += [
+        .target(name: "FuzzSupport", path: "Fuzz/Sources/FuzzSupport", swiftSettings: [.unsafeFlags(sanitizers)]),
+        fuzzTarget("FuzzRequestParser", testing: "HTTPServer"),
+        fuzzTarget("FuzzJSONParser", testing: "JSON"),
+    ]
+}
