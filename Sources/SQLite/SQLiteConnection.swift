@@ -46,6 +46,8 @@ public final class SQLiteConnection {
             try check(sqlite3_busy_timeout(db, busyTimeoutMilliseconds))
             try check(csqlite_db_config_defensive(db, 1))
             try check(csqlite_db_config_dqs(db, 0))
+            try check(sqlite3_create_function_v2(db, "casefold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                                 nil, sqliteCaseFold, nil, nil, nil))
         } catch {
             close()
             throw error
@@ -182,4 +184,19 @@ public final class SQLiteConnection {
 
     /// True between BEGIN and COMMIT/ROLLBACK (SQLite is not in autocommit mode).
     public var isInTransaction: Bool { handle.map { sqlite3_get_autocommit($0) == 0 } ?? false }
+}
+
+/// `casefold(text)`: the text lowercased by Unicode's rules, not only ASCII's as SQLite's `lower()` is,
+/// so a case-insensitive comparison holds for "É" and "é". NULL stays NULL; other types compare as their text.
+private func sqliteCaseFold(_ context: OpaquePointer?, _ count: Int32, _ values: UnsafeMutablePointer<OpaquePointer?>?) {
+    guard let value = values?[0], sqlite3_value_type(value) != SQLITE_NULL, let text = sqlite3_value_text(value) else {
+        sqlite3_result_null(context)
+        return
+    }
+    let length = Int(sqlite3_value_bytes(value))
+    let folded = String(decoding: UnsafeBufferPointer(start: text, count: length), as: UTF8.self).lowercased()
+    var utf8 = folded.utf8CString
+    utf8.withUnsafeMutableBufferPointer { buffer in
+        sqlite3_result_text(context, buffer.baseAddress, Int32(buffer.count - 1), SQLITE_TRANSIENT)
+    }
 }

@@ -240,7 +240,8 @@ final class ExportControlsTests: XCTestCase {
         let seeded = try seedFilters()
         let cases: [(String, [Int])] = [
             ("imposed_by=CHN", [1, 2, 4]), ("imposed_by=USA,EUN", [3, 5]), ("imposed_by=CHN&imposed_by=EUN", [1, 2, 4, 5]),
-            ("applies_to=USA", [2, 4]), ("applies_to=JPN", [4]), ("applies_to=CHN", [3]), ("applies_to=HKG,JPN", [3, 4]), ("applies_to=GBR", []),
+            // applies_to: a control that names destinations applies to those; one with none applies to every destination.
+            ("applies_to=USA", [1, 2, 4, 5]), ("applies_to=JPN", [1, 4, 5]), ("applies_to=CHN", [1, 3, 5]), ("applies_to=HKG,JPN", [1, 3, 4, 5]), ("applies_to=GBR", [1, 5]),
             ("control=ban", [2]), ("control=quota,end_use_restriction", [3, 4]), ("control=licence_required", [1, 5]),
             ("status=enacted", [1, 2, 3]), ("status=proposed", [4]), ("status=withdrawn", [5]), ("status=proposed,withdrawn", [4, 5]),
             // item: one whole list entry, any case; never a substring.

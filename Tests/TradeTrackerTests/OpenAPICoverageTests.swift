@@ -27,6 +27,45 @@ final class OpenAPICoverageTests: XCTestCase {
         return operations
     }
 
+    /// The documented operations whose block names the parameter `name` (as `#/components/parameters/<name>`).
+    static func operations(taking name: String) throws -> Set<String> {
+        let text = try String(contentsOf: TestApp.packageRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        var found = Set<String>()
+        var path: String?
+        var method: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "components:" { break }
+            if line.hasPrefix("  /") && !line.hasPrefix("   ") { path = String(line.dropFirst(2).dropLast()); method = nil }
+            else if line.hasPrefix("    ") && !line.hasPrefix("     ") { method = String(line.trimmingCharacters(in: .whitespaces).dropLast()).uppercased() }
+            else if line.contains("#/components/parameters/\(name)'"), let path, let method { found.insert("\(method) \(path)") }
+        }
+        return found
+    }
+
+    /// Every GET documented with `format` exports CSV and NDJSON; every other API GET refuses `format`.
+    func testExportsAreDocumentedWhereTheyAreServed() throws {
+        let app = try TestApp()
+        defer { app.stop() }
+        let client = app.client()
+        let exporting = try Self.operations(taking: "Format")
+        XCTAssertGreaterThanOrEqual(exporting.count, 20)
+        for operation in try Self.documentedOperations() where operation.hasPrefix("GET /v1/") && !operation.contains("{") {
+            let path = String(operation.dropFirst(4))
+            let joiner = Self.requiredQueries[path] == nil ? "?" : Self.requiredQueries[path]! + "&"
+            let csv = try client.request("GET", path + joiner + "format=csv")
+            let ndjson = try client.request("GET", path + joiner + "format=ndjson")
+            if exporting.contains(operation) {
+                XCTAssertEqual(csv.status, 200, operation)
+                XCTAssertEqual(csv.headers["Content-Type"], "text/csv; charset=utf-8", operation)
+                XCTAssertTrue(csv.text.hasSuffix("\r\n"), "\(operation): a header row at least")
+                XCTAssertEqual(ndjson.status, 200, operation)
+                XCTAssertEqual(ndjson.headers["Content-Type"], "application/x-ndjson", operation)
+            } else {
+                Problems.assertProblem(csv, status: 400, code: "invalid_parameter")
+            }
+        }
+    }
+
     func testEveryRouteIsDocumentedAndEveryDocumentedOperationIsServed() throws {
         let app = try TestApp()
         defer { app.stop() }
@@ -48,6 +87,7 @@ final class OpenAPICoverageTests: XCTestCase {
     private static let nonJSONTypes = [
         "/openapi.yaml": "application/yaml; charset=utf-8", "/": "text/html; charset=utf-8",
         "/app.js": "text/javascript; charset=utf-8", "/style.css": "text/css; charset=utf-8",
+        "/metrics": "text/plain; version=0.0.4; charset=utf-8",
     ]
 
     /// The query a documented GET needs to succeed, where it has required parameters.

@@ -24,7 +24,7 @@ enum FilterKind: Sendable {
     case destinations(column: String)
     /// `id IN (SELECT … WHERE x IN (%VALUES%))`: the SQL holds `%VALUES%` where the list of values goes.
     case subquery(String)
-    /// The JSON array of strings in `column` holds one of the values, compared without (ASCII) case.
+    /// The JSON array of strings in `column` holds one of the values, compared without case (Unicode lowercase, via the `casefold` SQL function).
     case jsonArrayContainsIgnoringCase(column: String)
     /// The JSON array of HS codes in `column` holds a code that starts with, or is a prefix of, one of the values.
     case hsCodePrefix(column: String)

@@ -184,7 +184,7 @@ struct ListQuery: Sendable {
                     """, [list])
             case .subquery(let sql): keyset.require(sql.replacingOccurrences(of: "%VALUES%", with: SQLList.select), [list])
             case .jsonArrayContainsIgnoringCase(let column):
-                keyset.require("EXISTS (SELECT 1 FROM json_each(t.\(column)) AS e WHERE lower(e.value) IN (SELECT lower(value) FROM json_each(?)))", [list])
+                keyset.require("EXISTS (SELECT 1 FROM json_each(t.\(column)) AS e WHERE casefold(e.value) IN (SELECT casefold(value) FROM json_each(?)))", [list])
             case .hsCodePrefix(let column):
                 keyset.require("""
                     EXISTS (SELECT 1 FROM json_each(t.\(column)) AS h, json_each(?) AS q

@@ -129,8 +129,42 @@ final class TestClient {
         if status == 100 {
             return (TestResponse(status: 100, headers: headers, body: []), bodyStart)
         }
+        if !headOnly, status != 204, status != 304, headers["Transfer-Encoding"]?.lowercased() == "chunked" {
+            guard let (body, used) = try Self.dechunk(buffer[bodyStart...]) else { return nil }
+            return (TestResponse(status: status, headers: headers, body: body), bodyStart + used)
+        }
         let length = headOnly || status == 204 || status == 304 ? 0 : Int(headers["Content-Length"] ?? "0") ?? 0
         guard buffer.count >= bodyStart + length else { return nil }
         return (TestResponse(status: status, headers: headers, body: Array(buffer[bodyStart..<bodyStart + length])), bodyStart + length)
+    }
+
+    /// A whole chunked body (RFC 9112 §7.1) from `bytes`: the decoded body and the bytes it took, or nil while it is
+    /// still arriving. Chunk extensions are skipped; a trailer section must be empty.
+    static func dechunk(_ bytes: ArraySlice<UInt8>) throws -> ([UInt8], Int)? {
+        var body: [UInt8] = []
+        var index = bytes.startIndex
+        func line() -> Range<Int>? {
+            var i = index
+            while i + 1 < bytes.endIndex {
+                if bytes[i] == 13 && bytes[i + 1] == 10 { return index..<i }
+                i += 1
+            }
+            return nil
+        }
+        while true {
+            guard let sizeLine = line() else { return nil }
+            let text = String(decoding: bytes[sizeLine], as: UTF8.self).split(separator: ";").first.map(String.init) ?? ""
+            guard let size = Int(text.trimmingCharacters(in: .whitespaces), radix: 16) else { throw TestClientError.malformed("chunk size \(text)") }
+            index = sizeLine.upperBound + 2
+            if size == 0 {
+                guard let trailer = line() else { return nil }
+                guard trailer.isEmpty else { throw TestClientError.malformed("a trailer field") }
+                return (body, trailer.upperBound + 2 - bytes.startIndex)
+            }
+            guard bytes.endIndex - index >= size + 2 else { return nil }
+            body.append(contentsOf: bytes[index..<index + size])
+            guard bytes[index + size] == 13, bytes[index + size + 1] == 10 else { throw TestClientError.malformed("chunk not followed by CRLF") }
+            index += size + 2
+        }
     }
 }
