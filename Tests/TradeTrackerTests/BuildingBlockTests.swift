@@ -84,3 +84,25 @@ final class FullTextQueryTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT rowid FROM t WHERE t MATCH ?", [.text(FullTextQuery.make("bÉss"))]).count, 1)
     }
 }
+
+final class EnglishTests: XCTestCase {
+    func testTheIndefiniteArticleFollowsTheFirstLetter() {
+        XCTAssertEqual(English.withArticle("issue"), "an issue")
+        XCTAssertEqual(English.withArticle("export control"), "an export control")
+        XCTAssertEqual(English.withArticle("in_progress"), "an in_progress")
+        XCTAssertEqual(English.withArticle("Update"), "an Update")
+        XCTAssertEqual(English.withArticle("round"), "a round")
+        XCTAssertEqual(English.withArticle("tariff measure"), "a tariff measure")
+        XCTAssertEqual(English.withArticle(""), "")
+    }
+
+    /// The message a client reads names the kind of record with the right article.
+    func testAReferenceToAMissingIssueReadsAsEnglish() throws {
+        let app = try Fixtures.app()
+        defer { app.stop() }
+        let response = try app.client().request("POST", "/v1/statements", json: #"{"issue_id":"x"}"#,
+                                                headers: [("Authorization", "Bearer \(Fixtures.writeToken)")])
+        XCTAssertEqual(response.status, 422, response.text)
+        XCTAssertTrue(response.text.contains("must be the integer id of an issue"), response.text)
+    }
+}

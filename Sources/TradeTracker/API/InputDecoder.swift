@@ -17,7 +17,7 @@ enum InputDecoder {
                 if ResourceSpec.recordColumns.contains(name) || computedNames.contains(name) {
                     input.problems.append(.init(pointer: pointer, message: "is read-only"))
                 } else {
-                    input.problems.append(.init(pointer: pointer, message: "is not a field of a \(spec.singular)"))
+                    input.problems.append(.init(pointer: pointer, message: "is not a field of \(English.withArticle(spec.singular))"))
                 }
                 continue
             }

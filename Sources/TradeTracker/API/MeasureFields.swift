@@ -156,7 +156,7 @@ enum MeasureFields {
             if type == resource && Int64(id) == selfID {
                 problems.append(.init(pointer: "/responds_to/\(i)", message: "cannot refer to the record itself"))
             } else if try db.queryOne("SELECT 1 FROM \(table) WHERE id = ?", [.integer(Int64(id))]) == nil {
-                problems.append(.init(pointer: "/responds_to/\(i)", message: "refers to a \(type.replacingOccurrences(of: "-", with: " ").dropLast()) that does not exist (id \(id))"))
+                problems.append(.init(pointer: "/responds_to/\(i)", message: "refers to \(English.withArticle(type.replacingOccurrences(of: "-", with: " ").dropLast())) that does not exist (id \(id))"))
             }
         }
         return problems

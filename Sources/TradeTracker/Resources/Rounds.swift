@@ -69,7 +69,7 @@ enum Rounds {
             guard canMove(from: from, to: to) else {
                 let allowed = transitions[from] ?? []
                 let moves = allowed.isEmpty ? "none: \(from) is final" : allowed.joined(separator: ", ")
-                throw APIError.conflict("invalid_transition", "a \(from) round cannot become \(to); allowed moves: \(moves)",
+                throw APIError.conflict("invalid_transition", "\(English.withArticle(from)) round cannot become \(to); allowed moves: \(moves)",
                                         extensions: [("allowed_transitions", .array(allowed.map(JSONValue.string)))])
             }
         }

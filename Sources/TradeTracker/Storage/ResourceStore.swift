@@ -33,7 +33,7 @@ struct ResourceStore: Sendable {
             guard case .reference(let reference) = field.kind, columns?.contains(field.column) ?? true,
                   case .integer(let id)? = values[field.column] else { continue }
             if try db.queryOne("SELECT 1 FROM \(reference.table) WHERE id = ?", [.integer(id)]) == nil {
-                problems.append(.init(pointer: "/\(field.name)", message: "refers to a \(reference.singular) that does not exist (id \(id))"))
+                problems.append(.init(pointer: "/\(field.name)", message: "refers to \(English.withArticle(reference.singular)) that does not exist (id \(id))"))
             }
         }
         return problems
