@@ -443,9 +443,10 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(negotiations.rows.map { $0[2] }, ["negotiations", "negotiations"])
         XCTAssertEqual(negotiations.rows.map { $0[4] }, ["created", "updated"])
         let firstSeq = try XCTUnwrap(page.first?["seq"]?.intValue)
-        // `since` narrows the JSON feed; the export should start after it too, but the server ignores it
-        // (ListExport.write resets the keyset's `after`), so that assertion is left out and reported.
+        // `since` narrows the export as it narrows the JSON feed.
         XCTAssertEqual(try api.get("/v1/changes?since=\(firstSeq)&limit=500").data(), Array(page.dropFirst()))
+        XCTAssertEqual(try ndjson("/v1/changes?since=\(firstSeq)&format=ndjson"), Array(page.dropFirst()))
+        XCTAssertEqual(try csv("/v1/changes?since=\(firstSeq)&format=csv").rows.count, page.count - 1)
         let accept = try csv("/v1/changes", headers: [("Accept", "text/csv")])
         XCTAssertEqual(accept.rows, export.rows, "Accept: text/csv exports the feed too")
         // Ahead of the log: the same 410 as the JSON feed.

@@ -77,6 +77,11 @@ extension APIContext {
     /// reader instead (see `WriteService.rehearse`), so requests that cannot succeed never occupy the writer.
     func respondAfterCommit(_ request: HTTPRequest, _ write: WriteContext, knownInvalid: Bool = false,
                             _ body: @escaping @Sendable (WriteTransaction) throws -> WriteOutcome) throws -> HTTPResponse {
+        // One operation of a batch: the batch runs the write in its own transaction.
+        if let slot = request.attributes[BatchOperationKey.self] {
+            slot.body = body
+            return HTTPResponse(status: 202)
+        }
         if knownInvalid { try writes.rehearse(write, body) }
         let deferred = DeferredResponse()
         let instance = request.path, requestID = request.requestID

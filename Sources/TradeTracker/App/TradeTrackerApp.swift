@@ -64,6 +64,7 @@ public final class TradeTrackerApp: Sendable {
                          openAPIDocument: Array(openAPI), isShuttingDown: { shutdownFlag.isSet })
             .register(on: &router)
         APIRoutes.register(context: context, on: &router)
+        BatchRoutes(context: context, router: router).register(on: &router)
         feed = ChangeFeed(pool: database.pool, signal: signal, logger: logger, heartbeat: configuration.feedHeartbeat)
         ChangesRoutes.register(context: context, feed: feed, on: &router)
         let renderer = ProblemRenderer(logger: logger)

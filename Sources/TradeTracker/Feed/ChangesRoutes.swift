@@ -42,7 +42,9 @@ enum ChangesRoutes {
         }
         if parameters.since > parameters.tip { throw APIError.feedPositionAhead(parameters.since, tip: parameters.tip) }
         var keyset = KeysetQuery(columns: "seq, at, resource, record_id, action, actor, request_id", from: "change_log",
-                                 sort: [SortKey("seq", "seq")], after: [.integer(parameters.since)], limit: ListExport.pageSize)
+                                 sort: [SortKey("seq", "seq")], after: nil, limit: ListExport.pageSize)
+        // A condition, not the keyset's `after`: an export walks its keyset from the start.
+        keyset.require("seq > ?", [.integer(parameters.since)])
         if !parameters.filter.resources.isEmpty {
             keyset.require("resource IN \(SQLList.placeholder)", [SQLList.values(parameters.filter.resources, asIntegers: false)])
         }

@@ -40,7 +40,10 @@ enum IssueUpdates {
         }
         router.add("POST", "/v1/issues/{id}/updates") { request in
             let issueID = try request.id(singular: "issue")
-            guard try context.read({ try issues.exists($0, id: issueID) }) else { throw APIError.notFound("issue", String(issueID)) }
+            // In a batch the issue may come from an earlier operation: only the transaction sees it (`add` checks).
+            if request.attributes[BatchOperationKey.self] == nil {
+                guard try context.read({ try issues.exists($0, id: issueID) }) else { throw APIError.notFound("issue", String(issueID)) }
+            }
             let members = try RequestBody.object(request)
             let write = try context.writeContext(request)
             let input = InputDecoder.decode(members, spec: spec, mode: .create)
