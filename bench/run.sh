@@ -102,7 +102,7 @@ start_server() {
     SERVER_DB="$WORK/db-$SERVER_PORT/bench.sqlite"
     "$BINARY" serve --host 127.0.0.1 --port "$SERVER_PORT" \
         --database "$SERVER_DB" --migrations "$APP_ROOT/migrations" --openapi "$APP_ROOT/openapi.yaml" \
-        --access-log off "$@" 2>>"$RESULTS/server.log" &
+        --access-log off --rate-limit 0 "$@" 2>>"$RESULTS/server.log" &
     SERVER_PID=$!
     local i
     for i in $(seq 1 150); do       # 150 x 0.2 s = 30 s
