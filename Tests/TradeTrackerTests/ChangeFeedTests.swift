@@ -234,6 +234,15 @@ final class ChangeFeedTests: FeedTestCase {
         for (query, parameter) in bad {
             assertBadParameter(try api.get("/v1/changes?" + query), parameter, query)
         }
+        // Last-Event-ID is checked on a JSON page too (openapi.yaml's one rule for it); empty is absent.
+        for value in ["abc", "-1", "1.5", "1 2", "99999999999999999999"] {
+            let page = try api.get("/v1/changes?since=0", headers: [("Last-Event-ID", value)])
+            XCTAssertEqual(Problems.assertProblem(page, status: 400, code: "invalid_parameter")?["detail"]?.stringValue?
+                .hasPrefix("Last-Event-ID"), true, value)
+        }
+        XCTAssertEqual(try api.get("/v1/changes?since=0", headers: [("Last-Event-ID", "")]).status, 200)
+        XCTAssertEqual(try api.get("/v1/changes?since=0", headers: [("Last-Event-ID", "1")]).data().count, 2,
+                       "a page follows since, not Last-Event-ID")
         // The stream validates the same parameters before it starts.
         let stream = try EventStreamClient(port: port, path: "/v1/changes?limit=0")
         streams.append(stream)

@@ -78,9 +78,18 @@ enum ChangesRoutes {
         var format: String?
         var download = false
 
+        /// Last-Event-ID, checked on every request (an empty one is absent); only an event stream starts from it.
+        var lastEventID: Int64?
+
         init(_ request: HTTPRequest, tip: Int64, prunedThrough: Int64) throws(Problem) {
             self.tip = tip
             self.prunedThrough = prunedThrough
+            if let last = request.headers["Last-Event-ID"]?.trimmingHTTPWhitespace(), !last.isEmpty {
+                guard last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int64(last) else {
+                    throw APIError.invalidHeader("Last-Event-ID", "must be the seq of a change event (a whole number, 0 or more)")
+                }
+                lastEventID = n
+            }
             var seen = Set<String>()
             for (name, value) in try request.validatedQueryItems() {
                 guard seen.insert(name).inserted || name == "resource" else { throw APIError.invalidParameter(name, "is given more than once") }
@@ -125,12 +134,7 @@ enum ChangesRoutes {
         /// A position ahead of the log (a database restored from an older backup) is a 410: the client reloads.
         func streamStart(_ request: HTTPRequest) throws(Problem) -> Int64 {
             var start = sinceGiven ? since : tip
-            if let last = request.headers["Last-Event-ID"] {
-                guard let n = Int64(last.trimmingHTTPWhitespace()), n >= 0 else {
-                    throw APIError.invalidHeader("Last-Event-ID", "must be the seq of a change event")
-                }
-                start = n
-            }
+            if let lastEventID { start = lastEventID }
             if start > tip { throw APIError.feedPositionAhead(start, tip: tip) }
             if start < prunedThrough { throw APIError.feedPositionPruned(start, oldestKept: prunedThrough + 1) }
             return start
