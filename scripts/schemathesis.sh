@@ -44,7 +44,7 @@ trap stop_server EXIT
 
 # Port 0: the server takes a free port and names it in its first log lines, so no port can be raced for.
 TRADE_TRACKER_TOKENS="ci:admin:$token" "$server" serve --host 127.0.0.1 --port 0 --database "$work/db.sqlite" \
-  --demo --access-log off --migrations migrations --openapi openapi.yaml \
+  --demo --access-log off --rate-limit 0 --migrations migrations --openapi openapi.yaml \
   >"$work/server.log" 2>&1 &
 server_pid=$!
 

@@ -41,6 +41,16 @@ public enum JSONValue: Sendable, Equatable {
         return Int(text)
     }
 
+    /// The number as an integer when its value is one, however it is written: `7`, `7.0`, `7.00` or `7e0` (JSON
+    /// Schema's `integer` is a value, not a spelling). nil for fractions and for values outside ±2^53 written with a
+    /// fraction or exponent (a double cannot tell them exactly).
+    public var integerValue: Int? {
+        guard case .number(let text) = self else { return nil }
+        if let n = Int(text) { return n }
+        guard let d = Double(text), d.isFinite, d == d.rounded(), abs(d) <= 9_007_199_254_740_992 else { return nil }
+        return Int(d)
+    }
+
     /// A short name of the JSON type, for error messages ("a string", "an object").
     public var typeName: String {
         switch self {

@@ -111,3 +111,19 @@ final class JSONTests: XCTestCase {
         }
     }
 }
+
+final class JSONIntegerValueTests: XCTestCase {
+    func testAnIntegerIsAValueNotASpelling() throws {
+        func value(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }
+        XCTAssertEqual(try value("7").integerValue, 7)
+        XCTAssertEqual(try value("7.0").integerValue, 7)
+        XCTAssertEqual(try value("7.000").integerValue, 7)
+        XCTAssertEqual(try value("7e0").integerValue, 7)
+        XCTAssertEqual(try value("-3.0").integerValue, -3)
+        XCTAssertEqual(try value("274877906944.0").integerValue, 274_877_906_944)
+        XCTAssertNil(try value("7.5").integerValue)
+        XCTAssertNil(try value("1e300").integerValue, "beyond what a double tells exactly")
+        XCTAssertNil(try value("\"7\"").integerValue)
+        XCTAssertNil(try value("7.0").intValue, "intValue stays the exact spelling")
+    }
+}

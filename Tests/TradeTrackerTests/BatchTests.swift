@@ -171,3 +171,23 @@ final class BatchTests: XCTestCase {
         XCTAssertEqual(other.status, 422, "the same key with another batch")
     }
 }
+
+/// A reference written as an integer-valued number (`1.0`) is the integer, as JSON Schema's `integer` says.
+final class IntegerSpellingTests: XCTestCase {
+    func testAnIDWrittenWithAZeroFractionIsAccepted() throws {
+        let app = try Fixtures.app()
+        defer { app.stop() }
+        let api = ResourceAPI(app)
+        let negotiation = try api.negotiation()
+        let created = try api.post("/v1/rounds", """
+            {"negotiation_id":\(negotiation).0,"title":"Geneva","city":"Geneva","country":"CHE","starts_on":"2025-05-10","ends_on":"2025-05-11"}
+            """)
+        XCTAssertEqual(created.status, 201, created.text)
+        XCTAssertEqual(try created.json()["negotiation_id"]?.intValue, negotiation)
+        let fraction = try api.post("/v1/rounds", """
+            {"negotiation_id":\(negotiation).5,"title":"Geneva","city":"Geneva","country":"CHE","starts_on":"2025-05-10","ends_on":"2025-05-11"}
+            """)
+        XCTAssertEqual(Problems.assertProblem(fraction, status: 422, code: "validation_failed")?["errors"]?.arrayValue?.first?["pointer"]?.stringValue,
+                       "/negotiation_id")
+    }
+}

@@ -95,7 +95,7 @@ enum FieldDecoder {
             if members.count > maxEntries { problems.append(FieldProblem(pointer: pointer, message: "must have at most \(maxEntries) entries")) }
             return problems.isEmpty ? .value(.text(String(decoding: value.encoded, as: UTF8.self))) : .invalid(problems)
         case .reference(let reference):
-            guard let id = value.intValue, id >= 1 else { return fail("must be the integer id of \(English.withArticle(reference.singular))") }
+            guard let id = value.integerValue, id >= 1 else { return fail("must be the integer id of \(English.withArticle(reference.singular))") }
             return .value(.integer(Int64(id)))
         case .rate:
             guard case .number(let text) = value, let hundredths = RatePercent.hundredths(fromJSONNumber: text),
@@ -113,7 +113,7 @@ enum FieldDecoder {
             }
             return .value(.text(s))
         case .integer:
-            guard let n = value.intValue else { return fail("must be an integer") }
+            guard let n = value.integerValue else { return fail("must be an integer") }
             return .value(.integer(Int64(n)))
         }
     }

@@ -92,7 +92,7 @@ enum MeasureFields {
                 problems.append(.init(pointer: "\(at)/type", message: "must be one of \(referenceTypes.joined(separator: ", "))"))
                 continue
             }
-            guard let id = item["id"]?.intValue, id >= 1 else {
+            guard let id = item["id"]?.integerValue, id >= 1 else {
                 problems.append(.init(pointer: "\(at)/id", message: "must be the integer id of a measure"))
                 continue
             }
@@ -151,7 +151,7 @@ enum MeasureFields {
               let items = json.arrayValue else { return [] }
         var problems: [FieldProblem] = []
         for (i, item) in items.enumerated() {
-            guard let type = item["type"]?.stringValue, let id = item["id"]?.intValue,
+            guard let type = item["type"]?.stringValue, let id = item["id"]?.integerValue,
                   let table = ResourceCatalogue.resource(named: type)?.table else { continue }
             if type == resource && Int64(id) == selfID {
                 problems.append(.init(pointer: "/responds_to/\(i)", message: "cannot refer to the record itself"))
