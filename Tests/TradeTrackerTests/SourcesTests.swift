@@ -69,7 +69,7 @@ final class SourcesTests: XCTestCase {
         Problems.assertValidation(try api.post("/v1/sources", #"{"title":""}"#), ["/title"])
         Problems.assertValidation(try api.post("/v1/sources", #"{"title":"\#(String(repeating: "t", count: 501))"}"#), ["/title"])
         XCTAssertEqual(try api.post("/v1/sources", #"{"title":"\#(String(repeating: "t", count: 500))"}"#).status, 201)
-        for url in ["ftp://example.org/file", "example.org", "https://", "https://exa mple.org", "javascript:alert(1)"] {
+        for url in ["ftp://example.org/file", "example.org", "https://", "https://exa mple.org", "javascript:alert(1)", "https://'-<n", "https://example.org/a\\\"b", "https://example.org/{x}", "https://example.org/a|b", "https://example.org/a\\\\b", "https://example.org/a^b", "https://example.org/`x`"] {
             Problems.assertValidation(try api.post("/v1/sources", #"{"title":"T","url":"\#(url)"}"#), ["/url"])
         }
         Problems.assertValidation(try api.post("/v1/sources", #"{"title":"T","url":"https://example.org/\#(String(repeating: "a", count: 2030))"}"#), ["/url"])

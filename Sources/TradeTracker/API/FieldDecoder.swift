@@ -105,10 +105,12 @@ enum FieldDecoder {
             return .value(.integer(Int64(hundredths)))
         case .url:
             if case .string(let s) = value, hasNUL(s) { return fail(nulMessage) }
-            // An IRI: no white space or control characters anywhere (non-ASCII letters are fine).
+            // An IRI (RFC 3987): no white space or control characters anywhere, none of the ASCII characters an IRI
+            // never holds (< > " { } | \ ^ `), and a host after the scheme; non-ASCII letters are fine.
             guard case .string(let s) = value, s.utf8.count <= 2048,
                   (s.hasPrefix("https://") || s.hasPrefix("http://")), s.count > 8,
-                  !s.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }) else {
+                  !s.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control
+                      || "<>\"{}|\\^`".unicodeScalars.contains($0) }) else {
                 return fail("must be an http:// or https:// URL of at most 2048 characters")
             }
             return .value(.text(s))
