@@ -235,7 +235,7 @@ final class ChangeFeedTests: FeedTestCase {
             assertBadParameter(try api.get("/v1/changes?" + query), parameter, query)
         }
         // Last-Event-ID is checked on a JSON page too (openapi.yaml's one rule for it); empty is absent.
-        for value in ["abc", "-1", "1.5", "1 2", "99999999999999999999"] {
+        for value in ["abc", "-1", "1.5", "1 2", "99999999999999999999", "00000000000000000000"] {
             let page = try api.get("/v1/changes?since=0", headers: [("Last-Event-ID", value)])
             XCTAssertEqual(Problems.assertProblem(page, status: 400, code: "invalid_parameter")?["detail"]?.stringValue?
                 .hasPrefix("Last-Event-ID"), true, value)

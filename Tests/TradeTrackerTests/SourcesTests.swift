@@ -69,9 +69,11 @@ final class SourcesTests: XCTestCase {
         Problems.assertValidation(try api.post("/v1/sources", #"{"title":""}"#), ["/title"])
         Problems.assertValidation(try api.post("/v1/sources", #"{"title":"\#(String(repeating: "t", count: 501))"}"#), ["/title"])
         XCTAssertEqual(try api.post("/v1/sources", #"{"title":"\#(String(repeating: "t", count: 500))"}"#).status, 201)
-        for url in ["ftp://example.org/file", "example.org", "https://", "https://exa mple.org", "javascript:alert(1)", "https://'-<n", "https://example.org/a\\\"b", "https://example.org/{x}", "https://example.org/a|b", "https://example.org/a\\\\b", "https://example.org/a^b", "https://example.org/`x`"] {
+        for url in ["ftp://example.org/file", "example.org", "https://", "https://exa mple.org", "javascript:alert(1)", "https://'-<n", "https://example.org/a\\\"b", "https://example.org/{x}", "https://example.org/a|b", "https://example.org/a\\\\b", "https://example.org/a^b", "https://example.org/`x`", "https://%+=t", "https://example.org/a%2", "https://example.org/%zz"] {
             Problems.assertValidation(try api.post("/v1/sources", #"{"title":"T","url":"\#(url)"}"#), ["/url"])
         }
+        XCTAssertEqual(try api.post("/v1/sources", #"{"title":"T","url":"https://example.org/a%20b%C3%A9?q=1&r=%2F"}"#).status, 201,
+                       "whole percent escapes are fine")
         Problems.assertValidation(try api.post("/v1/sources", #"{"title":"T","url":"https://example.org/\#(String(repeating: "a", count: 2030))"}"#), ["/url"])
         Problems.assertValidation(try api.post("/v1/sources", #"{"title":"T","published_on":"2025-02-30"}"#), ["/published_on"])
         Problems.assertValidation(try api.post("/v1/sources", #"{"title":"T","publisher":"\#(String(repeating: "p", count: 201))"}"#), ["/publisher"])

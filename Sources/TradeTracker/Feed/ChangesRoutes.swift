@@ -85,7 +85,7 @@ enum ChangesRoutes {
             self.tip = tip
             self.prunedThrough = prunedThrough
             if let last = request.headers["Last-Event-ID"]?.trimmingHTTPWhitespace(), !last.isEmpty {
-                guard last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int64(last) else {
+                guard last.utf8.count <= 19, last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int64(last) else {
                     throw APIError.invalidHeader("Last-Event-ID", "must be the seq of a change event (a whole number, 0 or more)")
                 }
                 lastEventID = n
