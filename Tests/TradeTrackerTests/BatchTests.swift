@@ -3,19 +3,7 @@ import JSON
 @testable import TradeTracker
 
 /// `POST /v1/batch` (API.md §1 "Batches"): in order, one transaction, all or nothing, `$k.id` references.
-final class BatchTests: XCTestCase {
-    var app: TestApp!
-    var api: ResourceAPI!
-
-    override func setUpWithError() throws {
-        app = try Fixtures.app()
-        api = ResourceAPI(app)
-    }
-
-    override func tearDown() {
-        app.stop()
-    }
-
+final class BatchTests: ResourceAPITestCase {
     private func batch(_ operations: String, headers: [(String, String)] = []) throws -> TestResponse {
         try api.post("/v1/batch", #"{"operations":"# + operations + "}", headers: headers)
     }

@@ -64,23 +64,8 @@ final class CommandLineTests: XCTestCase {
         return dir
     }
 
-    private func run(_ arguments: [String], cwd: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        if let cwd { process.currentDirectoryURL = cwd }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
-
     func testBadFlagExitsWithCode2AndOneLine() throws {
-        let result = try run(["serve", "--port", "banana"])
+        let result = try ChildProcess.run(["serve", "--port", "banana"])
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.hasPrefix("trade-tracker: error: --port must be a whole number"), result.stderr)
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1)
@@ -90,7 +75,7 @@ final class CommandLineTests: XCTestCase {
         let dir = try temporaryDirectory()
         let blocker = dir.appendingPathComponent("file")
         try Data("x".utf8).write(to: blocker)
-        let result = try run(["serve", "--port", "0", "--database", blocker.path + "/sub/db.sqlite",
+        let result = try ChildProcess.run(["serve", "--port", "0", "--database", blocker.path + "/sub/db.sqlite",
                               "--migrations", TestApp.packageRoot.appendingPathComponent("migrations").path,
                               "--openapi", TestApp.packageRoot.appendingPathComponent("openapi.yaml").path])
         XCTAssertEqual(result.status, 2)
@@ -101,10 +86,10 @@ final class CommandLineTests: XCTestCase {
         let dir = try temporaryDirectory()
         let arguments = ["migrate", "--database", dir.appendingPathComponent("db.sqlite").path,
                          "--migrations", TestApp.packageRoot.appendingPathComponent("migrations").path]
-        let first = try run(arguments)
+        let first = try ChildProcess.run(arguments)
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("applied: 0001_initial"), first.stdout)
-        let second = try run(arguments)
+        let second = try ChildProcess.run(arguments)
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertTrue(second.stdout.contains("database is up to date"), second.stdout)
     }
@@ -114,12 +99,12 @@ final class CommandLineTests: XCTestCase {
         let migrations = dir.appendingPathComponent("migrations")
         try FileManager.default.copyItem(at: TestApp.packageRoot.appendingPathComponent("migrations"), to: migrations)
         let database = dir.appendingPathComponent("db.sqlite").path
-        XCTAssertEqual(try run(["migrate", "--database", database, "--migrations", migrations.path]).status, 0)
+        XCTAssertEqual(try ChildProcess.run(["migrate", "--database", database, "--migrations", migrations.path]).status, 0)
         let file = migrations.appendingPathComponent("0001_initial.sql")
         var sql = try String(contentsOf: file, encoding: .utf8)
         sql += "\n-- edited after it was applied\n"
         try sql.write(to: file, atomically: true, encoding: .utf8)
-        let result = try run(["serve", "--port", "0", "--database", database, "--migrations", migrations.path,
+        let result = try ChildProcess.run(["serve", "--port", "0", "--database", database, "--migrations", migrations.path,
                               "--openapi", TestApp.packageRoot.appendingPathComponent("openapi.yaml").path])
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.stderr.contains("0001_initial was changed after it was applied"), result.stderr)
@@ -138,13 +123,7 @@ final class CommandLineTests: XCTestCase {
         try process.run()
         defer { if process.isRunning { process.terminate() } }
         // The start-up line names the address (with the real port) and the database.
-        var output = ""
-        let deadline = Date().addingTimeInterval(15)
-        while !output.contains("listening on") && Date() < deadline {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            output += String(decoding: chunk, as: UTF8.self)
-        }
+        let output = ChildProcess.readUntilListening(err)
         let pattern = try NSRegularExpression(pattern: "listening on http://127\\.0\\.0\\.1:(\\d+) with database .*db\\.sqlite")
         let match = try XCTUnwrap(pattern.firstMatch(in: output, range: NSRange(output.startIndex..., in: output)), output)
         let port = try XCTUnwrap(Int((output as NSString).substring(with: match.range(at: 1))))

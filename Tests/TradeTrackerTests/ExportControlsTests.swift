@@ -6,17 +6,7 @@ import SQLite
 
 /// `/v1/export-controls` end to end (API.md §2 "export-controls"): every field and rule, every filter, history,
 /// the change feed, ETags and conditional writes, Idempotency-Key replay and `in_effect_today`.
-final class ExportControlsTests: XCTestCase {
-    var app: TestApp!
-    var api: ResourceAPI!
-
-    override func setUpWithError() throws {
-        app = try Fixtures.app()
-        api = ResourceAPI(app)
-    }
-
-    override func tearDown() { app.stop() }
-
+final class ExportControlsTests: ResourceAPITestCase {
     /// A valid control body; `extra` (`,"name":value…`) adds members or replaces the default ones.
     private func body(_ extra: String = "") -> String {
         Measures.body([("imposed_by", #""CHN""#), ("items", #"["dysprosium"]"#), ("control", #""licence_required""#),

@@ -11,17 +11,7 @@ import SQLite
 /// List exports end to end (API.md §1 "Exports"): `?format=csv|ndjson` (or `Accept`) on every list streams every row
 /// the filters and sort select, from one snapshot, chunked; RFC 4180 CSV with a header row, NDJSON one item a line;
 /// an `"export-…"` ETag with 304s, HEAD, `download=1`, and 400s for a bad format or bad filters.
-final class ExportTests: XCTestCase {
-    var app: TestApp!
-    var api: ResourceAPI!
-
-    override func setUpWithError() throws {
-        app = try Fixtures.app()
-        api = ResourceAPI(app)
-    }
-
-    override func tearDown() { app.stop() }
-
+final class ExportTests: ResourceAPITestCase {
     static let statementColumns = ["id", "participant_id", "speaker", "said_on", "text", "context", "negotiation_id", "round_id",
                                    "issue_id", "source_id", "created_at", "updated_at", "version"]
 

@@ -10,20 +10,6 @@ final class MaintenanceTests: XCTestCase {
     static let adminToken = "admin-token-0123456789abcdef"
     static let tokens = Fixtures.tokens + ",ops:admin:\(adminToken)"
 
-    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = TestApp.executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
-
     func testBackupOfALiveServerIsConsistentAndCheckPassesOnItAndFailsOnADamagedFile() throws {
         let app = try TestApp { $0.tokens = Self.tokens }
         defer { app.stop() }
@@ -38,7 +24,7 @@ final class MaintenanceTests: XCTestCase {
         }
         writer.start()
         let copy = app.directory.appendingPathComponent("copies/backup.sqlite").path
-        let result = try run(["backup", copy, "--database", app.databasePath])
+        let result = try ChildProcess.run(["backup", copy, "--database", app.databasePath])
         stop.append(true)
         XCTAssertEqual(result.status, 0, result.stderr)
         let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int)
@@ -54,10 +40,10 @@ final class MaintenanceTests: XCTestCase {
         guard case .integer(let count)? = sources else { return XCTFail("no count") }
         XCTAssertGreaterThanOrEqual(count, 20)
 
-        let clean = try run(["check", "--database", copy])
+        let clean = try ChildProcess.run(["check", "--database", copy])
         XCTAssertEqual(clean.status, 0, clean.stdout + clean.stderr)
         XCTAssertTrue(clean.stdout.contains("integrity ok, foreign keys ok"))
-        XCTAssertEqual(try run(["check", "--database", app.databasePath]).status, 0, "check works on the live database too")
+        XCTAssertEqual(try ChildProcess.run(["check", "--database", app.databasePath]).status, 0, "check works on the live database too")
 
         // Damage the copy: overwrite a page in the middle of the file.
         let damaged = app.directory.appendingPathComponent("damaged.sqlite").path
@@ -66,7 +52,7 @@ final class MaintenanceTests: XCTestCase {
         try handle.seek(toOffset: UInt64(size / 2 / 4096 * 4096 + 4096))
         try handle.write(contentsOf: Data(repeating: 0xA5, count: 4096))
         try handle.close()
-        let broken = try run(["check", "--database", damaged])
+        let broken = try ChildProcess.run(["check", "--database", damaged])
         XCTAssertEqual(broken.status, 1, broken.stdout + broken.stderr)
         XCTAssertFalse(broken.stdout.isEmpty)
     }

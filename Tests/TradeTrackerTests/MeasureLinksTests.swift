@@ -6,17 +6,7 @@ import HTTPServer
 /// What links measures to goods and to each other (API.md §2 "Measures … also carry"): `hs_codes` and the
 /// `hs_code` prefix filter, `responds_to` references, the `/responses` lists and the 409 on deleting a measure
 /// that others answer.
-final class MeasureLinksTests: XCTestCase {
-    var app: TestApp!
-    var api: ResourceAPI!
-
-    override func setUpWithError() throws {
-        app = try Fixtures.app()
-        api = ResourceAPI(app)
-    }
-
-    override func tearDown() { app.stop() }
-
+final class MeasureLinksTests: ResourceAPITestCase {
     /// POSTs a partial USA→CHN tariff measure; `extra` adds or replaces members.
     private func tariff(_ extra: String) throws -> TestResponse {
         try api.post("/v1/tariff-measures", Measures.body([("imposed_by", #""USA""#), ("imposed_on", #""CHN""#), ("rate_percent", "25"),

@@ -5,17 +5,7 @@ import SQLite
 @testable import TradeTracker
 
 /// One rule for U+0000 in text fields, in validation and schema alike: refused, with the field's pointer.
-final class NULTextTests: XCTestCase {
-    var app: TestApp!
-    var api: ResourceAPI!
-
-    override func setUpWithError() throws {
-        app = try Fixtures.app()
-        api = ResourceAPI(app)
-    }
-
-    override func tearDown() { app.stop() }
-
+final class NULTextTests: ResourceAPITestCase {
     private func assertNULRefused(_ response: TestResponse, at pointer: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(response.status, 422, response.text, file: file, line: line)
         XCTAssertEqual(Problems.message(response, pointer), FieldDecoder.nulMessage, response.text, file: file, line: line)

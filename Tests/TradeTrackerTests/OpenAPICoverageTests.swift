@@ -5,12 +5,14 @@ import Foundation
 
 /// Keeps openapi.yaml and the router in step: every route is documented and every documented operation is served.
 final class OpenAPICoverageTests: XCTestCase {
-    /// `(METHOD, /path/{param})` pairs under `paths:`, read from the file's fixed two-space layout.
-    static func documentedOperations() throws -> Set<String> {
+    /// Each operation under `paths:` (`GET /v1/rounds/{id}`) with the lines of its block, read from the file's fixed
+    /// two-space layout.
+    static func documentedBlocks() throws -> [String: [Substring]] {
         let text = try String(contentsOf: TestApp.packageRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
-        var operations = Set<String>()
+        var blocks: [String: [Substring]] = [:]
         var inPaths = false
         var currentPath: String?
+        var currentOperation: String?
         let methods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line == "paths:" { inPaths = true; continue }
@@ -19,27 +21,26 @@ final class OpenAPICoverageTests: XCTestCase {
             if line.hasPrefix("  /") && !line.hasPrefix("   ") {
                 currentPath = String(line.dropFirst(2).dropLast())
                 if currentPath?.hasPrefix("'") == true { currentPath = String(currentPath!.dropFirst().dropLast()) }
+                currentOperation = nil
             } else if line.hasPrefix("    ") && !line.hasPrefix("     "), let path = currentPath {
-                let key = line.trimmingCharacters(in: .whitespaces).dropLast()
-                if methods.contains(String(key)) { operations.insert("\(key.uppercased()) \(path)") }
+                let key = String(line.trimmingCharacters(in: .whitespaces).dropLast())
+                currentOperation = methods.contains(key) ? "\(key.uppercased()) \(path)" : nil
+                if let currentOperation { blocks[currentOperation] = [] }
+            } else if let currentOperation {
+                blocks[currentOperation]?.append(line)
             }
         }
-        return operations
+        return blocks
+    }
+
+    /// `(METHOD, /path/{param})` pairs under `paths:`.
+    static func documentedOperations() throws -> Set<String> {
+        Set(try documentedBlocks().keys)
     }
 
     /// The documented operations whose block names the parameter `name` (as `#/components/parameters/<name>`).
     static func operations(taking name: String) throws -> Set<String> {
-        let text = try String(contentsOf: TestApp.packageRoot.appendingPathComponent("openapi.yaml"), encoding: .utf8)
-        var found = Set<String>()
-        var path: String?
-        var method: String?
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line == "components:" { break }
-            if line.hasPrefix("  /") && !line.hasPrefix("   ") { path = String(line.dropFirst(2).dropLast()); method = nil }
-            else if line.hasPrefix("    ") && !line.hasPrefix("     ") { method = String(line.trimmingCharacters(in: .whitespaces).dropLast()).uppercased() }
-            else if line.contains("#/components/parameters/\(name)'"), let path, let method { found.insert("\(method) \(path)") }
-        }
-        return found
+        Set(try documentedBlocks().filter { $0.value.contains { $0.contains("#/components/parameters/\(name)'") } }.keys)
     }
 
     /// Every GET documented with `format` exports CSV and NDJSON; every other API GET refuses `format`.

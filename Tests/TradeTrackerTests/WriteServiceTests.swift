@@ -5,17 +5,7 @@ import SQLite
 
 /// The write service fills caches and wakes the feed only after COMMIT: a write whose commit fails leaves no trace
 /// anywhere, even when the next insert reuses its id (issue 7's bug: the failed record's body was served as the next).
-final class WriteServiceTests: XCTestCase {
-    var app: TestApp!
-    var api: ResourceAPI!
-
-    override func setUpWithError() throws {
-        app = try Fixtures.app()
-        api = ResourceAPI(app)
-    }
-
-    override func tearDown() { app.stop() }
-
+final class WriteServiceTests: ResourceAPITestCase {
     /// Makes the writer's next COMMITs fail (SQLite rolls back) while `failing` is set.
     private func failCommits(_ failing: Bool) throws {
         try app.app.database.pool.withWriter { db in db.setCommitHook(failing ? { true } : nil) }

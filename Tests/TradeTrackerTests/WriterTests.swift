@@ -172,13 +172,7 @@ final class WriterTests: XCTestCase {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        var output = ""
-        let deadline = Date().addingTimeInterval(15)
-        while !output.contains("listening on") && Date() < deadline {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            output += String(decoding: chunk, as: UTF8.self)
-        }
+        let output = ChildProcess.readUntilListening(err)
         let match = try XCTUnwrap(output.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression), output)
         let port = try XCTUnwrap(Int(output[match].split(separator: ":").last ?? ""))
 

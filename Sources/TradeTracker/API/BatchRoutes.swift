@@ -43,10 +43,12 @@ struct BatchRoutes {
         let (router, base) = (router, request)
         return try context.respondAfterCommit(request, write) { transaction in
             var results: [WriteOutcome] = []
+            var ids: [Int64?] = []
             for (index, operation) in operations.enumerated() {
                 do {
-                    let outcome = try Self.run(operation, index: index, earlier: results, base: base, router: router, transaction: transaction)
+                    let outcome = try Self.run(operation, index: index, earlier: ids, base: base, router: router, transaction: transaction)
                     results.append(outcome)
+                    ids.append(Self.id(of: outcome))
                 } catch var problem as Problem {
                     // Field pointers point into the batch's own body.
                     problem.errors = problem.errors.map { error in
@@ -78,7 +80,7 @@ struct BatchRoutes {
 
     /// One operation: its references filled in, resolved to its route, run by that route's handler, its write
     /// executed in the batch's transaction.
-    static func run(_ operation: Operation, index: Int, earlier: [WriteOutcome], base: HTTPRequest, router: Router,
+    static func run(_ operation: Operation, index: Int, earlier: [Int64?], base: HTTPRequest, router: Router,
                     transaction: WriteTransaction) throws -> WriteOutcome {
         let path = try operation.path.split(separator: "/", omittingEmptySubsequences: false)
             .map { segment in try reference(String(segment), earlier: earlier, pointer: "/operations/\(index)/path").map { String($0) } ?? String(segment) }
@@ -99,7 +101,7 @@ struct BatchRoutes {
         do {
             switch try router.match(method: operation.method, path: path) {
             case .found(let found, let template, let parameters):
-                guard template != Self.path, !template.hasPrefix("/v1/admin/"), !template.hasPrefix("/v1/import") else {
+                guard template != Self.path, !template.hasPrefix("/v1/admin/") else {
                     throw APIError.validation([.init(pointer: "/operations/\(index)/path", message: "is not an operation a batch can hold")])
                 }
                 request.routeTemplate = template
@@ -121,23 +123,29 @@ struct BatchRoutes {
         return try write(transaction)
     }
 
+    /// The `id` member of an operation's result body, if it has one.
+    static func id(of outcome: WriteOutcome) -> Int64? {
+        guard case .object(let members)? = try? JSONParser.parse(outcome.body),
+              let id = members.first(where: { $0.0 == "id" })?.1.intValue else { return nil }
+        return Int64(id)
+    }
+
     /// `$k.id` as the id of result k (k earlier than this operation); nil for any other text.
-    static func reference(_ text: String, earlier: [WriteOutcome], pointer: String) throws(Problem) -> Int64? {
+    static func reference(_ text: String, earlier: [Int64?], pointer: String) throws(Problem) -> Int64? {
         guard text.hasPrefix("$"), text.hasSuffix(".id"), text.utf8.count > 4 else { return nil }
         let digits = text.dropFirst().dropLast(3)
         guard digits.allSatisfy(\.isASCII), let k = Int(digits), k >= 0, String(k) == digits else { return nil }
         guard k < earlier.count else {
             throw APIError.validation([.init(pointer: pointer, message: "refers to operation \(k), which does not come before this one")])
         }
-        guard case .object(let members)? = try? JSONParser.parse(earlier[k].body),
-              let id = members.first(where: { $0.0 == "id" })?.1.intValue else {
+        guard let id = earlier[k] else {
             throw APIError.validation([.init(pointer: pointer, message: "refers to operation \(k), whose result has no id")])
         }
-        return Int64(id)
+        return id
     }
 
     /// The body with every string that is exactly `$k.id` replaced by that id, at any depth.
-    static func substitute(_ value: JSONValue, earlier: [WriteOutcome], pointer: String) throws(Problem) -> JSONValue {
+    static func substitute(_ value: JSONValue, earlier: [Int64?], pointer: String) throws(Problem) -> JSONValue {
         switch value {
         case .string(let text):
             if let id = try reference(text, earlier: earlier, pointer: pointer) { return .int(id) }

@@ -52,11 +52,9 @@ enum ChangesRoutes {
         query.parameters = [["since", String(parameters.since)], ["resource", parameters.filter.resources.joined(separator: ",")]]
         query.download = parameters.download
         return try ListExport(name: "changes", columns: ["seq", "at", "resource", "id", "action", "actor", "request_id"], keyset: keyset,
-                              json: { row in
-            var json = JSONWriter(capacity: 200)
+                              writing: { row, json in
             ChangeRecord(seq: row.int(0) ?? 0, at: row.text(1) ?? "", resource: row.text(2) ?? "", id: row.int(3) ?? 0,
                          action: row.text(4) ?? "", actor: row.text(5), requestID: row.text(6)).write(into: &json)
-            return json.bytes
         }).response(request, query: query, format: format, context: context)
     }
 

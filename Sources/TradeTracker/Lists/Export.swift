@@ -57,6 +57,15 @@ struct ListExport: Sendable {
         self.init(name: name, columns: columns, keyset: keyset, items: { _, rows in rows.map(json) }, csv: csv)
     }
 
+    /// An export whose items a `(Row, inout JSONWriter)` writer makes, the one its JSON page uses.
+    init(name: String, columns: [String], keyset: KeysetQuery, writing write: @escaping @Sendable (Row, inout JSONWriter) -> Void) {
+        self.init(name: name, columns: columns, keyset: keyset, json: { row in
+            var json = JSONWriter(capacity: 256)
+            write(row, &json)
+            return json.bytes
+        })
+    }
+
     static let pageSize = 500
     /// Exports running at once; more get 503, so streams never hold every reader.
     static let maxConcurrent = 2

@@ -31,11 +31,7 @@ enum RecordHistory {
         if !exists { throw APIError.notFound(resource.singular, String(id)) }
         if let format = try ExportFormat.requested(request, format: query.format) {
             return try ListExport(name: "\(resource.name)-\(id)-history", columns: ["seq", "at", "action", "actor", "request_id", "changes"],
-                                  keyset: keyset, json: { row in
-                var json = JSONWriter(capacity: 256)
-                write(row, into: &json)
-                return json.bytes
-            }).response(request, query: query, format: format, context: context)
+                                  keyset: keyset, writing: { write($0, into: &$1) }).response(request, query: query, format: format, context: context)
         }
         return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
             for row in page.rows { write(row, into: &json) }

@@ -98,11 +98,8 @@ enum Timeline {
             }
             if let format {
                 return try ListExport(name: "timeline", columns: ["date", "kind", "title", "ref"],
-                                      keyset: keyset(negotiationID: negotiationID, query: query), json: { row in
-                    var json = JSONWriter(capacity: 256)
-                    write(row, into: &json)
-                    return json.bytes
-                }).response(request, query: query, format: format, context: context)
+                                      keyset: keyset(negotiationID: negotiationID, query: query),
+                                      writing: { write($0, into: &$1) }).response(request, query: query, format: format, context: context)
             }
             return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
                 for row in page.rows { write(row, into: &json) }

@@ -35,6 +35,19 @@ enum Fixtures {
     }
 }
 
+/// A test case with the real app (writer and reader tokens) started before each test and stopped after it.
+class ResourceAPITestCase: XCTestCase {
+    var app: TestApp!
+    var api: ResourceAPI!
+
+    override func setUpWithError() throws {
+        app = try Fixtures.app()
+        api = ResourceAPI(app)
+    }
+
+    override func tearDown() { app.stop() }
+}
+
 /// A client that sends the writer's token on writes, with JSON helpers.
 final class ResourceAPI {
     let app: TestApp
