@@ -27,7 +27,8 @@ let package = Package(
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "PostgreSQL", dependencies: ["CPostgreSQL"]),
-        .target(name: "HTTPServer", swiftSettings: releaseSpeed),
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
+        .target(name: "HTTPServer", dependencies: ["CEpoll"], swiftSettings: releaseSpeed),
         .target(name: "TradeTracker", dependencies: ["SQLite", "HTTPServer", "JSON"], swiftSettings: releaseSpeed),
         .executableTarget(name: "trade-tracker", dependencies: ["TradeTracker"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),

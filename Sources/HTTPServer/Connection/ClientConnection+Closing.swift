@@ -5,12 +5,12 @@ import Glibc
 
 /// Timeouts, shutdown and closing: the paths that end a connection, whoever owns it at the moment.
 extension ClientConnection {
-    /// Called by the sweeper from another thread; schedules the check on the connection's queue when due.
+    /// Called by the sweeper from another thread; schedules the check on the connection's loop when due.
     func checkTimeout(now: UInt64) {
         lock.lock()
         let due = deadline != 0 && now >= deadline && phase != .processing && !closing
         lock.unlock()
-        if due { queue.async { [self] in self.handleTimeout() } }
+        if due { loop.execute { [self] in self.handleTimeout() } }
     }
 
     func handleTimeout() {
@@ -32,7 +32,7 @@ extension ClientConnection {
 
     /// During shutdown: closes the connection if it waits between requests.
     func closeIfIdle() {
-        queue.async { [self] in
+        loop.execute { [self] in
             lock.lock()
             let current = phase, isClosing = closing
             lock.unlock()
@@ -41,9 +41,9 @@ extension ClientConnection {
         }
     }
 
-    /// Closes at once; the descriptor is closed when the last source's cancel handler runs. While a worker runs
-    /// the request, the descriptor is the worker's: the socket is only shut down (the peer sees the close) and the
-    /// worker cancels the sources when it next looks, so no write can reach a reused descriptor number.
+    /// Closes at once; the descriptor is closed when the watcher's cancel handler runs. While a worker runs the
+    /// request, the descriptor is the worker's: the socket is only shut down (the peer sees the close) and the
+    /// worker cancels the watcher when it next looks, so no write can reach a reused descriptor number.
     func close() {
         lock.lock()
         defer { lock.unlock() }
@@ -56,10 +56,10 @@ extension ClientConnection {
         if phase == .processing {
             closeDeferred = true
             shutdown(fd, Int32(SHUT_RDWR))
-            // The read source stays armed while a request runs; a shut-down socket is always readable (EOF), so
-            // pause it or it would fire without end until the request's owner finishes the close.
-            if let source = readSource, !readSuspended {
-                source.suspend()
+            // Reading stays on while a request runs; a shut-down socket is always readable (EOF), so pause it or it
+            // would fire without end until the request's owner finishes the close.
+            if !readSuspended {
+                watcher?.setReading(false)
                 readSuspended = true
             }
             return
@@ -87,30 +87,17 @@ extension ClientConnection {
 
     /// Must hold `lock`.
     func cancelSources() {
-        if let source = readSource {
-            source.cancel()
-            if readSuspended { readSuspended = false; source.resume() }
-        }
-        if let source = writeSource {
-            source.cancel()
-            if writeSuspended { writeSuspended = false; source.resume() }
-        }
+        watcher?.cancel()
     }
 
+    /// On the loop, once: no event for the descriptor can come any more, so it is closed.
     func sourceCancelled() {
         lock.lock()
-        sourcesAlive -= 1
-        let last = sourcesAlive == 0
-        if last {
-            readSource = nil
-            writeSource = nil
-        }
+        watcher = nil
         lock.unlock()
-        if last {
-            SystemCalls.close(fd, logger: context.logger)
-            context.registry.remove(self)
-            stream?.terminate()
-            chunked?.close()
-        }
+        SystemCalls.close(fd, logger: context.logger)
+        context.registry.remove(self)
+        stream?.terminate()
+        chunked?.close()
     }
 }

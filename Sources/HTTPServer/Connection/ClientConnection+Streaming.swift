@@ -18,17 +18,17 @@ extension ClientConnection {
         stream = EventStream(
             send: { [weak self] bytes in
                 guard let self else { return }
-                queue.async { self.streamSend(bytes) }
+                loop.execute { self.streamSend(bytes) }
             },
             finish: { [weak self] in
                 guard let self else { return }
-                queue.async { self.streamFinish() }
+                loop.execute { self.streamFinish() }
             })
         streamStarter = starter
         flushPending(fromWriteSource: false)
     }
 
-    /// On the connection's queue: queue bytes of the stream and write what the socket takes.
+    /// On the connection's loop: queue bytes of the stream and write what the socket takes.
     func streamSend(_ bytes: [UInt8]) {
         lock.lock()
         let current = phase, isClosing = closing
@@ -47,7 +47,7 @@ extension ClientConnection {
             pending.append(contentsOf: bytes)
         default:
             // The head is still being written by a worker; try again in a moment.
-            queue.asyncAfter(deadline: .now() + .milliseconds(1)) { [self] in streamSend(bytes) }
+            loop.execute(after: .milliseconds(1)) { [self] in streamSend(bytes) }
         }
     }
 
@@ -63,7 +63,7 @@ extension ClientConnection {
 
 /// Chunked bodies (exports): the head, then pieces a producer writes on a stream thread, at the client's pace; the
 /// connection serves its next request afterwards. While the body is produced the connection is `.producing`, owned by
-/// its queue; bytes a client sends meanwhile wait in the early-input buffer.
+/// its loop; bytes a client sends meanwhile wait in the early-input buffer.
 extension ClientConnection {
     func startChunked(_ response: HTTPResponse, version: HTTPVersion, keepAlive: Bool,
                       producer: @escaping @Sendable (ChunkedBody) throws -> Void) {
@@ -81,11 +81,11 @@ extension ClientConnection {
         chunked = ChunkedBody(framed: framed,
             deliver: { [weak self] bytes, last in
                 guard let self else { return }
-                queue.async { self.chunkedAppend(bytes, last: last) }
+                loop.execute { self.chunkedAppend(bytes, last: last) }
             },
             abort: { [weak self] in
                 guard let self else { return }
-                queue.async { self.close() }
+                loop.execute { self.close() }
             })
         flushPending(fromWriteSource: false)
     }
@@ -118,7 +118,7 @@ extension ClientConnection {
         }
     }
 
-    /// On the connection's queue: a piece (or the last chunk) to send.
+    /// On the connection's loop: a piece (or the last chunk) to send.
     func chunkedAppend(_ bytes: [UInt8], last: Bool) {
         lock.lock()
         let current = phase, isClosing = closing

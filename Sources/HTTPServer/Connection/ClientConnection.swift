@@ -6,16 +6,16 @@ import Glibc
 /// One client connection: its buffer, keep-alive state, timeouts and write backlog.
 ///
 /// Ownership: the request state (`parser`, `pending`, …) belongs to whoever drives the connection at the
-/// moment — the connection's serial queue while the phase is `.reading` (or a write source is live), or the one
+/// moment — its event loop while the phase is `.reading` (or it waits for the socket to drain), or the one
 /// worker (or completer of a deferred response) that runs its request. The hand-over points (phase `.processing`
 /// before submitting to a worker; phase `.reading` as the driver's last act) are inside `lock`, which also guards
 /// the control fields that the timeout sweeper and shutdown read from other threads. That is what makes the
 /// `@unchecked Sendable` safe.
 ///
-/// The read source stays armed while a request is processed: suspending and resuming it for every request cost
-/// the Dispatch manager thread an epoll update each time. Bytes that arrive meanwhile (a pipelined request) go to
-/// `earlyInput`, which the driver takes before it gives the connection back; past `maxEarlyInput` the source is
-/// suspended, so a client cannot make us buffer without bound.
+/// Reading stays on while a request is processed: turning it off and on for every request would cost an
+/// `epoll_ctl` each time. Bytes that arrive meanwhile (a pipelined request) go to `earlyInput`, which the driver
+/// takes before it gives the connection back; past `maxEarlyInput` reading pauses, so a client cannot make us buffer
+/// without bound.
 final class ClientConnection: @unchecked Sendable {
     enum Phase { case reading, processing, writing, streaming, producing, lingering, closed }
     enum TimeoutKind { case header, body, idle, write, linger }
@@ -23,7 +23,8 @@ final class ClientConnection: @unchecked Sendable {
     let fd: Int32
     let id: UInt64
     let remoteAddress: String
-    let queue: DispatchQueue
+    /// Runs the connection's socket events and the tasks other threads hand it, one at a time.
+    let loop: EventLoop
     let context: ServerContext
     /// Accepted past the connection limit: it may ask a probe path once, anything else gets 503; then it closes.
     let probesOnly: Bool
@@ -55,13 +56,11 @@ final class ClientConnection: @unchecked Sendable {
     var readSuspended = false
     /// Bytes read while the parser was not ours (a request in flight), in order.
     var earlyInput: [UInt8] = []
-    var writeSuspended = true
+    var writeArmed = false
     var closing = false
     /// `close()` came while a worker ran the request: the socket is shut down, and the worker finishes the close.
     var closeDeferred = false
-    var sourcesAlive = 0
-    var readSource: (any DispatchSourceRead)?
-    var writeSource: (any DispatchSourceWrite)?
+    var watcher: IOWatcher?
 
     init(fd: Int32, id: UInt64, remoteAddress: String, context: ServerContext, probesOnly: Bool = false) {
         self.probesOnly = probesOnly
@@ -69,21 +68,23 @@ final class ClientConnection: @unchecked Sendable {
         self.id = id
         self.remoteAddress = remoteAddress
         self.context = context
-        self.queue = DispatchQueue(label: "connection-\(id)", target: context.eventLoops[Int(id % UInt64(context.eventLoops.count))])
+        self.loop = context.eventLoops[Int(id % UInt64(context.eventLoops.count))]
         self.parser = RequestParser(limits: context.configuration.limits)
     }
 
     /// Starts reading; the header timeout counts from now (accept).
     func start() {
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-        source.setEventHandler { [unowned self] in self.onReadable() }
-        source.setCancelHandler { [self] in self.sourceCancelled() }
+        // The handlers hold the connection unowned: the watcher lives inside it, and its cancel handler (which holds
+        // the connection until the descriptor is closed) drops it.
+        let watcher = IOWatcher(fd: fd, loop: loop,
+                                onReadable: { [unowned self] in self.onReadable() },
+                                onWritable: { [unowned self] in self.flushPending(fromWriteSource: true) },
+                                onCancel: { [self] in self.sourceCancelled() })
         lock.lock()
-        readSource = source
-        sourcesAlive = 1
+        self.watcher = watcher
         arm(.header, probesOnly ? min(context.configuration.probeTimeout, context.configuration.headerTimeout) : context.configuration.headerTimeout)
+        watcher.setReading(true)
         lock.unlock()
-        source.resume()
     }
 
     /// Must hold `lock`.
@@ -150,7 +151,7 @@ final class ClientConnection: @unchecked Sendable {
         }
         earlyInput.append(contentsOf: bytes)
         if earlyInput.count > Self.maxEarlyInput && !readSuspended && !closing {
-            readSource?.suspend()
+            watcher?.setReading(false)
             readSuspended = true
         }
         lock.unlock()
@@ -186,7 +187,7 @@ final class ClientConnection: @unchecked Sendable {
                 }
                 if readSuspended && !closing {
                     readSuspended = false
-                    readSource?.resume()
+                    watcher?.setReading(true)
                 }
                 lock.unlock()
                 return
@@ -302,9 +303,9 @@ final class ClientConnection: @unchecked Sendable {
         pendingOffset = 0
         if fromWriteSource {
             lock.lock()
-            if !writeSuspended && !closing {
-                writeSource?.suspend()
-                writeSuspended = true
+            if writeArmed && !closing {
+                watcher?.setWriting(false)
+                writeArmed = false
             }
             lock.unlock()
         }
@@ -320,16 +321,9 @@ final class ClientConnection: @unchecked Sendable {
         }
         phase = .writing
         arm(.write, context.configuration.writeTimeout)
-        if writeSource == nil {
-            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-            source.setEventHandler { [unowned self] in self.flushPending(fromWriteSource: true) }
-            source.setCancelHandler { [self] in self.sourceCancelled() }
-            writeSource = source
-            sourcesAlive += 1
-        }
-        if writeSuspended {
-            writeSuspended = false
-            writeSource?.resume()
+        if !writeArmed {
+            writeArmed = true
+            watcher?.setWriting(true)
         }
     }
 
@@ -353,7 +347,7 @@ final class ClientConnection: @unchecked Sendable {
             deadline = 0
             if readSuspended {
                 readSuspended = false
-                readSource?.resume()
+                watcher?.setReading(true)
             }
             lock.unlock()
             starter?(stream)
@@ -383,7 +377,7 @@ final class ClientConnection: @unchecked Sendable {
         arm(.linger, .seconds(2))
         if readSuspended {
             readSuspended = false
-            readSource?.resume()
+            watcher?.setReading(true)
         }
     }
 }

@@ -174,11 +174,17 @@ public struct RequestParser: Sendable {
             requestLineEnd = nil
         }
         let count = buffer.count
-        // A pointer walk: this loop reads every byte of every request head.
+        let start = start, maxRequestLine = limits.maxRequestLineBytes, maxHeader = limits.maxHeaderBytes
+        var requestLineEnd = requestLineEnd, lineStart = lineStart
+        // A pointer walk: this loop reads every byte of every request head. The limits need looking at only from
+        // the byte where the least the head could measure may pass them (that least never shrinks as bytes come).
         let (found, failure): (Int?, HTTPFailure?) = buffer.withUnsafeBufferPointer { bytes in
+            var checkFrom = requestLineEnd.map { $0 + 1 + maxHeader + 1 } ?? start + maxRequestLine + 1
             var i = scanned
             while i < count {
-                if let broken = limitFailure(scannedTo: i, bytes) { return (nil, broken) }
+                if i >= checkFrom, let broken = limitFailure(scannedTo: i, requestLineEnd: requestLineEnd, bytes) {
+                    return (nil, broken)
+                }
                 let b = bytes[i]
                 if b == 10 {
                     guard i > start, bytes[i - 1] == 13 else {
@@ -186,6 +192,7 @@ public struct RequestParser: Sendable {
                     }
                     if requestLineEnd == nil {
                         requestLineEnd = i
+                        checkFrom = i + 1 + maxHeader + 1
                     } else if i - 1 == lineStart {
                         return (i - 3, nil)
                     }
@@ -195,8 +202,10 @@ public struct RequestParser: Sendable {
                 }
                 i += 1
             }
-            return (nil, limitFailure(scannedTo: count, bytes))
+            return (nil, limitFailure(scannedTo: count, requestLineEnd: requestLineEnd, bytes))
         }
+        self.requestLineEnd = requestLineEnd
+        self.lineStart = lineStart
         if let failure {
             state = .failed(failure)
             return nil
@@ -208,7 +217,7 @@ public struct RequestParser: Sendable {
     }
 
     /// A limit the head is sure to break, given that bytes [start, end) of it have been seen.
-    private func limitFailure(scannedTo end: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> HTTPFailure? {
+    private func limitFailure(scannedTo end: Int, requestLineEnd: Int?, _ bytes: UnsafeBufferPointer<UInt8>) -> HTTPFailure? {
         guard let requestLine = requestLineEnd else {
             // The request line so far, less a final CR that may be its line end.
             let least = end - start - (end > start && bytes[end - 1] == 13 ? 1 : 0)

@@ -38,6 +38,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// Binds, listens and starts accepting. Throws `SystemError` when the address cannot be used.
     public func start() throws {
         signal(SIGPIPE, SIG_IGN)
+        for loop in context.eventLoops { try loop.start() }
         let fd = try Listener.bind(host: configuration.host, port: configuration.port, backlog: configuration.backlog, logger: logger)
         let port: Int
         do {
@@ -149,6 +150,7 @@ public final class HTTPServer: @unchecked Sendable {
         timer?.cancel()
         context.workers.stop(timeout: .seconds(2))
         context.streamWorkers.stop(timeout: .seconds(2))
+        for loop in context.eventLoops { loop.stop(timeout: .seconds(2)) }
         logger.flush()
     }
 }

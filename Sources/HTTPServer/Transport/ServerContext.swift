@@ -11,9 +11,8 @@ final class ServerContext: Sendable {
     let registry = ConnectionRegistry()
     let dateCache = DateHeaderCache()
     let logger: Logger
-    /// Serial queues that connection queues target: socket events of many connections share a few threads
-    /// instead of waking a Dispatch thread per connection.
-    let eventLoops: [DispatchQueue]
+    /// The threads that wait for socket events; each connection belongs to one.
+    let eventLoops: [EventLoop]
     private let shuttingDown = Atomic<Bool>(false)
 
     init(configuration: ServerConfiguration, responder: Responder, logger: Logger) {
@@ -22,7 +21,7 @@ final class ServerContext: Sendable {
         self.logger = logger
         self.workers = WorkerPool(threadCount: configuration.workerCount)
         self.streamWorkers = WorkerPool(threadCount: configuration.streamWorkerCount, name: "stream")
-        self.eventLoops = (0..<max(1, configuration.eventLoopCount)).map { DispatchQueue(label: "event-loop-\($0)") }
+        self.eventLoops = (0..<max(1, configuration.eventLoopCount)).map { EventLoop(name: "event-loop-\($0)", logger: logger) }
     }
 
     var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
