@@ -10,7 +10,7 @@ extension SQLiteConnection {
     public func queryOne(_ sql: String, _ values: [SQLValue] = []) throws -> Row? {
         try withCachedStatement(sql, values) { statement in
             guard try statement.step() else { return nil }
-            return statement.row(table: ColumnTable(names: statement.columnNames))
+            return statement.row()
         }
     }
 

@@ -5,6 +5,9 @@ public final class Statement {
     private var handle: OpaquePointer?
     /// The SQL text the statement was prepared from.
     public let sql: String
+    /// The result columns' names and positions, made at the first row and kept while the statement is cached (the
+    /// columns of a prepared statement do not change).
+    private var columnTable: ColumnTable?
 
     init(handle: OpaquePointer, sql: String) {
         self.handle = handle
@@ -191,20 +194,23 @@ public final class Statement {
         return String(decoding: UnsafeBufferPointer(start: chars, count: count), as: UTF8.self)
     }
 
-    /// Copies the current row out, with column names from `table` (built once per query).
-    func row(table: ColumnTable) -> Row {
-        Row(table: table, values: (0..<columnCount).map { value(at: $0) })
+    /// The result columns, built once per statement.
+    var columns: ColumnTable {
+        if let columnTable, columnTable.names.count == Int(columnCount) { return columnTable }
+        let table = ColumnTable(names: columnNames)
+        columnTable = table
+        return table
+    }
+
+    /// Copies the current row out.
+    func row() -> Row {
+        Row(table: columns, values: (0..<columnCount).map { value(at: $0) })
     }
 
     /// Steps to the end, collecting every row.
     func allRows() throws -> [Row] {
         var rows: [Row] = []
-        var table: ColumnTable?
-        while try step() {
-            let names = table ?? ColumnTable(names: columnNames)
-            table = names
-            rows.append(row(table: names))
-        }
+        while try step() { rows.append(row()) }
         return rows
     }
 }
