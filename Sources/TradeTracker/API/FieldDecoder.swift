@@ -105,14 +105,14 @@ enum FieldDecoder {
             return .value(.integer(Int64(hundredths)))
         case .url:
             if case .string(let s) = value, hasNUL(s) { return fail(nulMessage) }
-            // An IRI (RFC 3987): no white space or control characters anywhere, none of the ASCII characters an IRI
-            // never holds (< > " { } | \ ^ `), and a host after the scheme; non-ASCII letters are fine.
-            guard case .string(let s) = value, s.utf8.count <= 2048,
-                  (s.hasPrefix("https://") || s.hasPrefix("http://")), s.count > 8,
-                  !s.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control
-                      || "<>\"{}|\\^`".unicodeScalars.contains($0) }),
-                  Self.percentEscapesAreWhole(s) else {
-                return fail("must be an http:// or https:// URL of at most 2048 characters")
+            // 9 to 2048 characters (Unicode scalars, as the schema and SQLite's length() count them); no white space
+            // (the schema's pattern: its `\s` is ECMA-262's, which holds U+FEFF too); and an http:// or https:// IRI
+            // by RFC 3987's grammar (`format: iri`), which leaves out control characters, < > " { } | \ ^ `, stray
+            // brackets and partial % escapes.
+            guard case .string(let s) = value, (9...2048).contains(s.unicodeScalars.count),
+                  !s.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0 == "\u{FEFF}" }),
+                  HTTPIRI.isValid(s) else {
+                return fail("must be an http:// or https:// URL (an RFC 3987 IRI) of at most 2048 characters")
             }
             return .value(.text(s))
         case .integer:
@@ -124,22 +124,6 @@ enum FieldDecoder {
     /// U+0000 is refused in every text field: SQLite's text functions stop at it (length() would count a shorter
     /// string than validation did), and no text in this domain needs it. The schema refuses it too (migration 0005).
     static let nulMessage = "must not contain the NUL character (U+0000)"
-
-    /// Every `%` starts a whole escape: `%` and two hex digits (RFC 3987 §2.2, pct-encoded).
-    static func percentEscapesAreWhole(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        func hex(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) || (0x41...0x46).contains(b) || (0x61...0x66).contains(b) }
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%") {
-                guard i + 2 < bytes.count, hex(bytes[i + 1]), hex(bytes[i + 2]) else { return false }
-                i += 3
-            } else {
-                i += 1
-            }
-        }
-        return true
-    }
 
     static func hasNUL(_ text: String) -> Bool { text.utf8.contains(0) }
 
