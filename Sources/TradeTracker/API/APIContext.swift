@@ -27,6 +27,8 @@ struct APIContext: Sendable {
     let changes: ChangeSignal
     /// Encoded records, reused by lists and reads.
     let records: RecordCache
+    /// Whole GET answers of resource reads, until the database changes.
+    let responses: ResponseCache
     /// The one way to write.
     let writes: WriteService
 

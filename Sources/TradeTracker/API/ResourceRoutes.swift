@@ -36,8 +36,8 @@ struct ResourceRoutes: Sendable {
         // are read whole and encoded, in the same snapshot.
         var keyset = query.keyset(columns: "t.id, t.version", from: spec.table, definition: spec.list)
         if let owner { keyset.require("t.\(owner.column) = ?", [.integer(owner.id)]) }
-        let (page, items) = try context.read { db -> (KeysetPage, [[UInt8]]) in
-            try db.transaction(.deferred) {
+        return try context.cachedRead(request, resource: spec.name, today: today) { db in
+            let (page, items) = try db.transaction(.deferred) { () -> (KeysetPage, [[UInt8]]) in
                 let page = try keyset.fetch(db)
                 var items: [[UInt8]?] = page.rows.map { row in
                     context.records.get(RecordCache.key(spec: spec, id: row.int(0) ?? 0, version: row.int(1) ?? 0, today: today))
@@ -52,21 +52,24 @@ struct ResourceRoutes: Sendable {
                 }
                 return (page, items.compactMap { $0 })
             }
-        }
-        return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
-            for item in items { json.raw(item) }
+            return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
+                for item in items { json.raw(item) }
+            }
         }
     }
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try request.id(singular: spec.singular)
-        guard let row = try context.read({ try store.find($0, id: id) }) else { throw APIError.notFound(spec.singular, String(id)) }
-        return recordResponse(row)
+        let today = context.clock.today()
+        return try context.cachedRead(request, resource: spec.name, today: today) { db in
+            guard let row = try store.find(db, id: id) else { throw APIError.notFound(spec.singular, String(id)) }
+            return recordResponse(row, today: today)
+        }
     }
 
     /// A stored record as a 200 with its ETag.
-    func recordResponse(_ row: Row) -> HTTPResponse {
-        let body = context.records.json(for: row, spec: spec, today: context.clock.today())
+    func recordResponse(_ row: Row, today: CalendarDate? = nil) -> HTTPResponse {
+        let body = context.records.json(for: row, spec: spec, today: today ?? context.clock.today())
         var response = HTTPResponse.json(body)
         response.headers.add("ETag", EntityTag.strong(for: body))
         return response

@@ -11,6 +11,8 @@ public final class TradeTrackerApp: Sendable {
     let feed: ChangeFeed
     let writes: WriteService
     let retention: Retention
+    /// Whole GET answers kept until the database changes.
+    let responses = ResponseCache()
     /// Every method and path template the server answers, for the spec-coverage test.
     public let routes: [(method: String, template: String)]
 
@@ -39,7 +41,7 @@ public final class TradeTrackerApp: Sendable {
         self.writes = writes
         let context = APIContext(pool: database.pool, clock: clock, signer: try Self.cursorSigner(database.pool),
                                  requireIfMatch: configuration.requireIfMatch, logger: logger, changes: signal, records: records,
-                                 writes: writes)
+                                 responses: responses, writes: writes)
         if configuration.loadDemoData {
             do {
                 if try DemoData.load(file: configuration.demoFile, writes: writes, clock: clock) {
