@@ -109,14 +109,13 @@ enum FieldDecoder {
             // never holds (< > " { } | \ ^ `), and a host after the scheme; non-ASCII letters are fine.
             guard case .string(let s) = value, s.utf8.count <= 2048,
                   (s.hasPrefix("https://") || s.hasPrefix("http://")), s.count > 8,
-                  !s.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control
-                      || "<>\"{}|\\^`".unicodeScalars.contains($0) }),
+                  !s.unicodeScalars.contains(where: Self.isRefusedInIRI),
                   Self.percentEscapesAreWhole(s) else {
                 return fail("must be an http:// or https:// URL of at most 2048 characters")
             }
             return .value(.text(s))
         case .integer:
-            guard let n = value.integerValue else { return fail("must be an integer") }
+            guard let n = value.integerValue, n >= 1 else { return fail("must be a positive integer") }
             return .value(.integer(Int64(n)))
         }
     }
@@ -124,6 +123,16 @@ enum FieldDecoder {
     /// U+0000 is refused in every text field: SQLite's text functions stop at it (length() would count a shorter
     /// string than validation did), and no text in this domain needs it. The schema refuses it too (migration 0005).
     static let nulMessage = "must not contain the NUL character (U+0000)"
+
+    /// White space, control characters and the ASCII characters an IRI never holds (< > " { } | \ ^ `). ASCII is
+    /// decided by value: Unicode property lookups cost more than the rest of a record's checks.
+    static func isRefusedInIRI(_ scalar: Unicode.Scalar) -> Bool {
+        guard scalar.isASCII else { return scalar.properties.isWhitespace || scalar.properties.generalCategory == .control }
+        switch scalar.value {
+        case 0...0x20, 0x7F, 0x22, 0x3C, 0x3E, 0x5C, 0x5E, 0x60, 0x7B, 0x7C, 0x7D: return true
+        default: return false
+        }
+    }
 
     /// Every `%` starts a whole escape: `%` and two hex digits (RFC 3987 §2.2, pct-encoded).
     static func percentEscapesAreWhole(_ text: String) -> Bool {
@@ -149,6 +158,8 @@ enum FieldDecoder {
 /// RFC 6901 escaping of a member name inside a JSON pointer.
 enum JSONPointer {
     static func escape(_ name: String) -> String {
-        name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        // Foundation's replacingOccurrences costs more than decoding the field itself; most names need nothing.
+        guard name.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return name }
+        return name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 }

@@ -39,17 +39,32 @@ struct ResourceStore: Sendable {
         return problems
     }
 
-    func insert(_ db: SQLiteConnection, _ values: RecordValues, context: WriteContext) throws -> Row {
-        let columns = spec.fields.map(\.column).filter { values[$0] != nil }
-        let names = (columns + ["created_at", "updated_at", "version"]).joined(separator: ", ")
-        let placeholders = Array(repeating: "?", count: columns.count + 3).joined(separator: ", ")
-        let bindings = columns.map { values[$0]! } + [.text(context.now), .text(context.now), .integer(1)]
-        try db.run("INSERT INTO \(spec.table) (\(names)) VALUES (\(placeholders))", bindings)
-        let id = db.lastInsertRowID
+    /// Inserts a record with its change-log row; its id. `stamp` keeps an imported record's id, timestamps and version.
+    func insert(_ db: SQLiteConnection, _ values: RecordValues, stamp: RecordStamp = RecordStamp(), context: WriteContext) throws -> Int64 {
+        // Built by appending: this runs for every record of an import, where joined arrays showed in profiles.
+        var sql = "INSERT INTO \(spec.table) ("
+        var bindings: [SQLValue] = []
+        bindings.reserveCapacity(spec.fields.count + 4)
+        if let id = stamp.id {
+            sql += "id, "
+            bindings.append(.integer(id))
+        }
+        for field in spec.fields {
+            guard let value = values[field.column] else { continue }
+            sql += field.column
+            sql += ", "
+            bindings.append(value)
+        }
+        let (createdAt, updatedAt, version) = stamp.columns(now: context.now)
+        bindings += [.text(createdAt), .text(updatedAt), .integer(version)]
+        sql += "created_at, updated_at, version) VALUES (?"
+        for _ in 1..<bindings.count { sql += ", ?" }
+        sql += ")"
+        try db.run(sql, bindings)
+        let id = stamp.id ?? db.lastInsertRowID
         try ChangeLog.append(db, resource: spec.name, recordID: id, action: .created,
                              changes: ChangeLog.diff(spec: spec, before: nil, after: values), context: context)
-        guard let row = try find(db, id: id) else { throw SQLiteError(code: 1, message: "inserted row vanished") }
-        return row
+        return id
     }
 
     /// Writes the columns that differ, bumps `version` and `updated_at`; returns the new row (unchanged when nothing differs).
