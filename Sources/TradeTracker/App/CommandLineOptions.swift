@@ -280,7 +280,8 @@ public enum CommandLineOptions {
             "                                         (while a server runs); written beside DIR, then renamed to it",
             "",
             "import: each line is {\"resource\": NAME, \"record\": {...}} (or a plain record with --resource); NAME is one of",
-            "  " + TransferCatalogue.names.joined(separator: ", ") + ".",
+            "  " + TransferCatalogue.names.prefix(6).joined(separator: ", ") + ",",
+            "  " + TransferCatalogue.names.dropFirst(6).joined(separator: ", ") + ".",
             "  Records go through the same checks as the API's POSTs, in order (a record after what it refers to;",
             "  responds_to may point ahead). id, created_at, updated_at, version and read-only fields are kept when given,",
             "  so an export imports back exactly; DIR is a folder trade-tracker export wrote (its files checked first).",
@@ -288,6 +289,7 @@ public enum CommandLineOptions {
             "  the message names the line, the field, the rows committed and the --from-line to go on with.",
             "  Progress goes to stderr once an import runs over a second (once a second on a terminal, every 10 s",
             "  otherwise), the summary to stdout. Exit 0 done, 1 a line refused, 2 unusable input or database.",
+            "import options (command line only):",
         ]
         for flag in importFlags {
             let text = "--\(flag.flag)" + (flag.value.isEmpty ? "" : " \(flag.value)")
