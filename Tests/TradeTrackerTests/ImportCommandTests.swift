@@ -119,6 +119,11 @@ final class ImportCommandTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertEqual(refused.stderr, "trade-tracker: error: import stopped at line 5 (sources): /record/id is taken: a source with id 100 already exists; "
                        + "dry run, nothing was written\n")
+        let descending = try run(["import", try write("down.ndjson", [#"{"resource":"sources","record":{"id":9,"title":"x"}}"#,
+                                                                       #"{"resource":"sources","record":{"id":8,"title":"y"}}"#]), "--dry-run"])
+        XCTAssertEqual(descending.status, 1)
+        XCTAssertTrue(descending.stderr.contains("line 2 (sources): /record/id is taken: id 8 belonged to a source that was deleted, and ids are never reused "
+                                                 + "(this table has handed out ids up to 9; records with ids come in ascending order)"), descending.stderr)
         XCTAssertEqual(try count("sources"), 0)
         XCTAssertEqual(try count("change_log"), 0)
     }

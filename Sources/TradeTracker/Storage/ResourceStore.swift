@@ -16,6 +16,12 @@ struct ResourceStore: Sendable {
         return try db.query("SELECT * FROM \(spec.table) WHERE id IN \(SQLList.placeholder)", [SQLList.ids(ids)])
     }
 
+    /// The highest id the table has handed out, deleted records' included (AUTOINCREMENT's counter; 0 before the first).
+    func highestIDHandedOut(_ db: SQLiteConnection) throws -> Int64 {
+        if case .integer(let seq)? = try db.scalar("SELECT seq FROM sqlite_sequence WHERE name = ?", [.text(spec.table)]) { return seq }
+        return 0
+    }
+
     func exists(_ db: SQLiteConnection, id: Int64) throws -> Bool {
         try db.queryOne("SELECT 1 FROM \(spec.table) WHERE id = ?", [.integer(id)]) != nil
     }

@@ -22,13 +22,21 @@ extension WriteService {
         return row
     }
 
-    /// `insert` without reading the row back (imports): its id. An imported record's own id must be free (409
-    /// `duplicate` naming `/id`).
+    /// `insert` without reading the row back (imports): its id. An imported record's own id must be one the table
+    /// never handed out (409 `duplicate` naming `/id`): ids are never reused (API.md §1), so a deleted record's id
+    /// stays retired, and (id, version) keeps naming one representation — the record cache relies on it. Records
+    /// with ids therefore come in ascending order, as an export writes them.
     func insertRecord(_ transaction: WriteTransaction, _ spec: ResourceSpec, _ input: RecordInput) throws -> Int64 {
         let store = ResourceStore(spec: spec)
         try RecordValidation.check(transaction, spec: spec, fieldProblems: input.problems, values: input.values, selfID: input.stamp.id)
-        if let id = input.stamp.id, try store.exists(transaction.db, id: id) {
-            throw APIError.duplicate("\(English.withArticle(spec.singular)) with id \(id) already exists", pointer: "/id")
+        if let id = input.stamp.id {
+            let handedOut = try store.highestIDHandedOut(transaction.db)
+            if id <= handedOut {
+                let what = English.withArticle(spec.singular)
+                throw APIError.duplicate(try store.exists(transaction.db, id: id) ? "\(what) with id \(id) already exists"
+                    : "id \(id) belonged to \(what) that was deleted, and ids are never reused (this table has handed out ids up to \(handedOut); records with ids come in ascending order)",
+                    pointer: "/id")
+            }
         }
         var values = input.values
         try spec.prepareInsert?(transaction.db, &values)
