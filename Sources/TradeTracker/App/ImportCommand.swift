@@ -8,7 +8,8 @@ import SQLite
 /// between them. A refused line stops the import: its transaction's rows are rolled back, the transactions before
 /// it stay committed, and the message names the line, the field, what was committed and the `--from-line` to go
 /// on with. `--dry-run` checks every line in one transaction that is rolled back. DIR is a folder
-/// `trade-tracker export` wrote: its NDJSON files in MANIFEST.json's order, each checked against its SHA-256 first.
+/// `trade-tracker export` wrote: its NDJSON files in MANIFEST.json's order, each checked against its SHA-256 first,
+/// then its id counters, so the copy never hands out an id the original had.
 public enum ImportCommand {
     public struct Options: Sendable, Equatable {
         /// A file, an export folder, or `-` for standard input.
@@ -65,6 +66,11 @@ public enum ImportCommand {
                 if let last = chunk.last { committedThrough = last }
                 progress.update(rows: committed.total, bytes: importer.bytesRead)
                 if chunk.ended { break }
+            }
+            if !opened.idCounters.isEmpty {
+                try writes.perform(context()) { [counters = opened.idCounters] transaction in
+                    for (resource, counter) in counters { try ResourceStore(spec: resource.spec).retireIDs(through: counter, transaction.db) }
+                }
             }
         } catch {
             progress.finish()

@@ -8,8 +8,11 @@ struct ImportInputs {
     /// Their total size when known (regular files), for the progress line's estimate.
     let totalBytes: Int?
     private let descriptors: [Int32]
+    /// For an export folder: each resource's id counter in the database it came from (MANIFEST.json).
+    let idCounters: [(TransferResource, Int64)]
 
-    var isSingle: Bool { inputs.count == 1 }
+    /// One file or standard input, not an export folder.
+    var isSingle: Bool { idCounters.isEmpty && inputs.count == 1 }
 
     /// Closes the files (not standard input).
     func release() { for descriptor in descriptors where descriptor != STDIN_FILENO { close(descriptor) } }
@@ -23,7 +26,8 @@ struct ImportInputs {
         }
         if options.input == "-" {
             let lines = NDJSONLines(descriptor: STDIN_FILENO, maxLineBytes: maxLineBytes)
-            (inputs, totalBytes, descriptors) = ([.init(file: nil, resource: resource, lines: lines, firstLine: options.fromLine)], nil, [STDIN_FILENO])
+            (inputs, totalBytes, descriptors, idCounters) = ([.init(file: nil, resource: resource, lines: lines, firstLine: options.fromLine)], nil,
+                                                             [STDIN_FILENO], [])
             return
         }
         var isDirectory: ObjCBool = false
@@ -33,15 +37,17 @@ struct ImportInputs {
         guard isDirectory.boolValue else {
             let (descriptor, size) = try Self.openFile(options.input)
             let lines = NDJSONLines(descriptor: descriptor, maxLineBytes: maxLineBytes)
-            (inputs, totalBytes, descriptors) = ([.init(file: nil, resource: resource, lines: lines, firstLine: options.fromLine)], size, [descriptor])
+            (inputs, totalBytes, descriptors, idCounters) = ([.init(file: nil, resource: resource, lines: lines, firstLine: options.fromLine)], size,
+                                                             [descriptor], [])
             return
         }
         guard options.resource == nil, options.fromLine == 1 else {
             throw UsageError("an export folder names its files' resources and is imported whole: drop --resource and --from-line")
         }
         var found: [ImportDecoder.Input] = [], opened: [Int32] = [], total = 0
+        let (files, counters) = try Self.manifest(folder: options.input)
         do {
-            for file in try Self.manifestFiles(folder: options.input) {
+            for file in files {
                 let path = (options.input as NSString).appendingPathComponent(file.name)
                 let (hex, bytes) = try SHA256.hexOfFile(path)
                 guard hex == file.sha256, bytes == file.bytes else {
@@ -56,7 +62,7 @@ struct ImportInputs {
             for descriptor in opened { close(descriptor) }
             throw error
         }
-        (inputs, totalBytes, descriptors) = (found, total, opened)
+        (inputs, totalBytes, descriptors, idCounters) = (found, total, opened, counters)
     }
 
     private static func openFile(_ path: String) throws -> (Int32, Int?) {
@@ -67,8 +73,9 @@ struct ImportInputs {
         return (descriptor, size)
     }
 
-    /// The NDJSON files MANIFEST.json lists, in its order (the order an import needs).
-    private static func manifestFiles(folder: String) throws -> [(name: String, resource: TransferResource, bytes: Int, sha256: String)] {
+    /// The NDJSON files MANIFEST.json lists, in its order (the order an import needs), and the id counters.
+    private static func manifest(folder: String) throws
+        -> ([(name: String, resource: TransferResource, bytes: Int, sha256: String)], [(TransferResource, Int64)]) {
         let path = (folder as NSString).appendingPathComponent(FullExport.manifestName)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw StartupError("\(folder) is a folder without \(FullExport.manifestName); import a file, or a folder trade-tracker export wrote")
@@ -80,7 +87,14 @@ struct ImportInputs {
         guard manifest["format_version"]?.intValue == FullExport.formatVersion else {
             throw StartupError("\(path) is format version \(manifest["format_version"]?.intValue.map(String.init) ?? "?"); this trade-tracker reads \(FullExport.formatVersion)")
         }
-        return try files.compactMap { file in
+        var counters: [(TransferResource, Int64)] = []
+        for (name, value) in manifest["id_counters"]?.objectValue ?? [] {
+            guard let resource = TransferCatalogue.named(name), resource.hasID, let counter = value.intValue, counter >= 0 else {
+                throw StartupError("\(path) has an id counter '\(name)' this trade-tracker cannot use")
+            }
+            counters.append((resource, Int64(counter)))
+        }
+        let listed: [(name: String, resource: TransferResource, bytes: Int, sha256: String)] = try files.compactMap { file in
             guard file["format"]?.stringValue == ExportFormat.ndjson.rawValue else { return nil }
             guard let name = file["name"]?.stringValue, !name.contains("/"), let resourceName = file["resource"]?.stringValue,
                   let bytes = file["bytes"]?.intValue, let sha256 = file["sha256"]?.stringValue else {
@@ -91,5 +105,6 @@ struct ImportInputs {
             }
             return (name, resource, bytes, sha256)
         }
+        return (listed, counters)
     }
 }

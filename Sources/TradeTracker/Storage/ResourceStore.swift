@@ -22,6 +22,14 @@ struct ResourceStore: Sendable {
         return 0
     }
 
+    /// Raises AUTOINCREMENT's counter to `id` (never lowers it): a restored export hands out no id its source
+    /// database had handed out, deleted records' included.
+    func retireIDs(through id: Int64, _ db: SQLiteConnection) throws {
+        guard id > (try highestIDHandedOut(db)) else { return }
+        try db.run("DELETE FROM sqlite_sequence WHERE name = ?", [.text(spec.table)])
+        try db.run("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", [.text(spec.table), .integer(id)])
+    }
+
     func exists(_ db: SQLiteConnection, id: Int64) throws -> Bool {
         try db.queryOne("SELECT 1 FROM \(spec.table) WHERE id = ?", [.integer(id)]) != nil
     }

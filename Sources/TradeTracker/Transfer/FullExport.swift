@@ -4,9 +4,10 @@ import SQLite
 
 /// `trade-tracker export DIR`: every resource as NDJSON and CSV — the same bytes as its list export over HTTP — and
 /// `MANIFEST.json` naming each file with its rows, size and SHA-256, the change log's last seq, each negotiation's
-/// `record_complete_through`, the time and the schema's migrations. Everything is read in one read transaction on
-/// a read-only connection of its own (WAL: a running server keeps writing meanwhile, and the files show one
-/// moment), written into a temporary folder beside DIR, flushed, and renamed to DIR only once complete.
+/// `record_complete_through`, the time, the schema's migrations and each resource's id counter. Everything is
+/// read in one read transaction on a read-only connection of its own (WAL: a running server keeps writing
+/// meanwhile, and the files show one moment), written into a temporary folder beside DIR, flushed, and renamed to
+/// DIR only once complete.
 public enum FullExport {
     /// One written file.
     public struct File: Sendable, Equatable {
@@ -126,6 +127,14 @@ public enum FullExport {
             json.endArray()
         }
         member("last_change_seq") { $0.int(seq) }
+        // The highest id each resource has handed out, deleted records' included: an import of the folder retires
+        // them too, so the copy never hands out an id the original did.
+        let counters = try TransferCatalogue.all.filter(\.hasID).map { ($0.name, try ResourceStore(spec: $0.spec).highestIDHandedOut(db)) }
+        member("id_counters") { json in
+            json.beginObject()
+            for (name, counter) in counters { json.member(name, counter) }
+            json.endObject()
+        }
         list("negotiations", try db.query("SELECT id, slug, record_complete_through FROM negotiations ORDER BY id").map { row in
             { json in
                 json.beginObject()
