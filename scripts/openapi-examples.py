@@ -8,7 +8,8 @@ one already running, then:
 2. GETs the documented read paths (every list whole, with `limit=500`; a few records, views, sub-lists and filters)
    and validates each body against the schema the spec gives for that path, method, status and media type;
 3. with a token (its own server, or `--token`): creates, patches and deletes an export control and a tariff measure
-   that responds to it, provokes 409/412/422, and validates those answers too.
+   that responds to it, provokes 409/412/422, and validates those answers too; with an admin token (its own
+   server's is one) imports NDJSON (`POST /v1/import`: a dry run, a real one, a bad line, a taken id, not JSON).
 
 Needs the `jsonschema` and `PyYAML` packages (`python3 -m pip install jsonschema pyyaml`) and, without `--base`, a
 built server (`swift build --product trade-tracker`). Exits 1 when anything disagrees. Usage:
@@ -99,11 +100,15 @@ class Client:
         self.base = base.rstrip("/")
         self.token = token
 
-    def request(self, method, path, body=None, headers=None, auth=False):
+    def request(self, method, path, body=None, headers=None, auth=False, ndjson=None):
         data = None if body is None else json.dumps(body).encode()
+        if ndjson is not None:
+            data = "\n".join(json.dumps(line) for line in ndjson).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
         if body is not None:
             request.add_header("Content-Type", "application/json")
+        if ndjson is not None:
+            request.add_header("Content-Type", "application/x-ndjson")
         if auth and self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         for name, value in (headers or {}).items():
@@ -128,8 +133,8 @@ def template_of(spec, path):
     return best[1] if best else None
 
 
-def check_call(checker, client, method, path, expect, body=None, headers=None, auth=False, note=""):
-    status, response_headers, raw = client.request(method, path, body=body, headers=headers, auth=auth)
+def check_call(checker, client, method, path, expect, body=None, headers=None, auth=False, note="", ndjson=None):
+    status, response_headers, raw = client.request(method, path, body=body, headers=headers, auth=auth, ndjson=ndjson)
     what = f"{method} {path}{' (' + note + ')' if note else ''}"
     if status != expect:
         checker.failures.append(f"{what}: status {status}, expected {expect}: {raw[:300]!r}")
@@ -236,9 +241,28 @@ def writes(checker, client):
     check_call(checker, client, "DELETE", "/v1/sources/5", 409, auth=True, note="referenced by an export control")
 
 
+def imports(checker, client):
+    """POST /v1/import needs an admin token: with a write token (--token for --base) only its 403 is checked."""
+    lines = [{"resource": "sources", "record": {"title": "Imported by the checker", "published_on": "2030-01-02"}},
+             {"resource": "participants", "record": {"name": "A checker", "country": "CHE"}}]
+    status, _, _ = client.request("POST", "/v1/import?dry_run=1", auth=True, ndjson=lines)
+    if status == 403:
+        check_call(checker, client, "POST", "/v1/import", 403, auth=True, ndjson=lines, note="write token")
+        return
+    check_call(checker, client, "POST", "/v1/import?dry_run=1", 200, auth=True, ndjson=lines, note="dry run")
+    check_call(checker, client, "POST", "/v1/import", 200, auth=True, ndjson=lines)
+    check_call(checker, client, "POST", "/v1/import", 422, auth=True, note="bad line",
+               ndjson=lines + [{"resource": "rounds", "record": {"negotiation_id": 1, "title": "x", "city": "y", "country": "XXX",
+                                                                 "starts_on": "2030-01-02", "ends_on": "2030-01-01"}}])
+    check_call(checker, client, "POST", "/v1/import?resource=sources", 409, auth=True, note="id taken",
+               ndjson=[{"id": 1, "title": "taken"}])
+    check_call(checker, client, "POST", "/v1/import", 400, auth=True, note="not JSON", ndjson=["x"])
+
+
 def start_server(binary, token):
     workdir = tempfile.mkdtemp(prefix="openapi-examples-")
-    env = dict(os.environ, TRADE_TRACKER_TOKENS=f"checker:write:{token}")
+    # admin implies write; the import needs it.
+    env = dict(os.environ, TRADE_TRACKER_TOKENS=f"checker:admin:{token}")
     process = subprocess.Popen([binary, "serve", "--demo", "--port", "0", "--database", os.path.join(workdir, "db.sqlite"),
                                 "--access-log", "off", "--openapi", os.path.join(ROOT, "openapi.yaml")],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -257,7 +281,7 @@ def start_server(binary, token):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", help="a running server (default: start a demo server)")
-    parser.add_argument("--token", help="a write token for --base (without one, writes are not checked)")
+    parser.add_argument("--token", help="a write token for --base (without one, writes are not checked; an admin one checks imports)")
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "trade-tracker"))
     parser.add_argument("--spec", default=os.path.join(ROOT, "openapi.yaml"))
     args = parser.parse_args()
@@ -274,6 +298,7 @@ def main():
         reads(checker, client)
         if token:
             writes(checker, client)
+            imports(checker, client)
     finally:
         if process:
             process.terminate()

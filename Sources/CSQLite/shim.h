@@ -26,4 +26,11 @@ static inline int csqlite_db_config_dqs(sqlite3 *db, int enable) {
     return sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, enable, (int *)0);
 }
 
+/// SQLITE_CONFIG_MEMSTATUS off: "Applications that do not need memory statistics can disable it for
+/// performance" (sqlite.org/c3ref/c_config_covering_index_scan.html) — it takes a global mutex on every
+/// allocation. Only before sqlite3_initialize (the first open); SQLITE_MISUSE after.
+static inline int csqlite_config_memstatus(int enable) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, enable);
+}
+
 #endif

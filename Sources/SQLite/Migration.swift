@@ -17,7 +17,8 @@ public struct Migration: Sendable, Hashable {
     /// `0001_initial`: the file name without extension, as people know the migration.
     public var identifier: String { Migration.identifier(version: version, name: name) }
 
-    static func identifier(version: Int, name: String) -> String {
+    /// The identifier of migration `version` named `name` (as `schema_migrations` records them).
+    public static func identifier(version: Int, name: String) -> String {
         let digits = String(version)
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "_" + name
     }

@@ -62,6 +62,11 @@ public struct SHA256 {
         compress(&state, schedule)
     }
 
+    /// The digest of everything given so far as 64 lowercase hex digits.
+    public mutating func hexDigest() -> String {
+        finalize().map(hexByte).joined()
+    }
+
     /// The 32-byte digest of `message`.
     public static func digest<Bytes: Collection>(_ message: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
         var hasher = SHA256()
@@ -86,7 +91,7 @@ public struct SHA256 {
             hasher.update(chunk)
             total += chunk.count
         }
-        return (hasher.finalize().map(hexByte).joined(), total)
+        return (hasher.hexDigest(), total)
     }
 
     private static func compress(_ state: inout [UInt32], _ schedule: [UInt32]) {

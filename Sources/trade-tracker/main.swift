@@ -1,7 +1,7 @@
 import Foundation
 import TradeTracker
 
-/// Exit codes: 0 clean stop, 2 unusable command line, database or address.
+/// Exit codes: 0 clean stop, 1 a check or an import refused the data, 2 unusable command line, database, input or address.
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("trade-tracker: error: \(message)\n".utf8))
     exit(2)
@@ -41,6 +41,17 @@ case .check(let configuration):
             FileHandle.standardError.write(Data("trade-tracker: \(problems.count) problem(s) in \(configuration.databasePath)\n".utf8))
             exit(1)
         }
+    } catch {
+        fail("\(error)")
+    }
+case .importRecords(let configuration, let options):
+    exit(ImportCommand.run(configuration, options))
+case .export(let configuration, let destination):
+    do {
+        let export = try FullExport.run(database: configuration.databasePath, migrationsDirectory: configuration.migrationsDirectory,
+                                        to: destination)
+        print("export \(export.directory): \(export.rows) rows in \(export.files.count) files and \(FullExport.manifestName), "
+              + "change log through seq \(export.lastChangeSeq)")
     } catch {
         fail("\(error)")
     }

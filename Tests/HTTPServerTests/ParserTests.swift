@@ -294,6 +294,27 @@ final class ParserTests: XCTestCase {
         ])
     }
 
+    func testAPathWithItsOwnBodyLimitTakesMoreAndOtherPathsKeepTheDefault() {
+        var limits = ParserLimits()
+        limits.maxBodyBytes = 4
+        limits.maxBodyBytesByPath["/upload"] = 8
+        XCTAssertEqual(requests(parse("POST /upload?dry_run=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 8\r\n\r\nabcdefgh", limits: limits)).count, 1)
+        for target in ["/upload", "/upload?x=1"] {
+            let events = parse("POST \(target) HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\n", limits: limits)
+            XCTAssertEqual(events.map(describe), ["error 413 payload_too_large close=true"], target)
+            if case .error(let failure)? = events.last { XCTAssertEqual(failure.detail, "the request body exceeds 8 bytes") }
+        }
+        // Another path, or the same one spelt otherwise, has the default limit; chunked bodies are cut at the path's.
+        XCTAssertEqual(parse("POST /other HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n", limits: limits).map(describe),
+                       ["error 413 payload_too_large close=true"])
+        XCTAssertEqual(parse("POST /%75pload HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n", limits: limits).map(describe),
+                       ["error 413 payload_too_large close=true"])
+        let chunked = "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n2\r\ngh\r\n0\r\n\r\n"
+        XCTAssertEqual(requests(parse(chunked, limits: limits)).map(\.body), [Array("abcdefgh".utf8)])
+        let over = "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nabcdef\r\n3\r\nghi\r\n0\r\n\r\n"
+        XCTAssertEqual(parse(over, limits: limits).map(describe).last, "error 413 payload_too_large close=true")
+    }
+
     func testAfterAnErrorTheParserStaysFailed() {
         var parser = RequestParser()
         parser.append(Array("GET / HTTP/2.0\r\nHost: h\r\n\r\n".utf8))

@@ -63,8 +63,8 @@ extension HTTPFailure {
                     closesConnection: true)
     }
 
-    static func payloadTooLarge(_ limits: ParserLimits) -> HTTPFailure {
-        HTTPFailure(status: 413, reason: .payloadTooLarge, detail: "the request body exceeds \(limits.maxBodyBytes) bytes",
+    static func payloadTooLarge(limit: Int) -> HTTPFailure {
+        HTTPFailure(status: 413, reason: .payloadTooLarge, detail: "the request body exceeds \(limit) bytes",
                     closesConnection: true)
     }
 

@@ -158,6 +158,7 @@ enum HeadParser {
         if fields.hosts > 1 { return .failure(bad("more than one Host header")) }
 
         var framing = BodyFraming.none
+        let maxBody = limits.maxBodyBytes(forTarget: target)
         let codings = fields.transferEncodings
         let lengths = fields.contentLengths
         if fields.hasTransferEncoding {
@@ -183,8 +184,8 @@ enum HeadParser {
                 value = n
             }
             let length = value ?? 0
-            if length > limits.maxBodyBytes {
-                return .failure(.payloadTooLarge(limits))
+            if length > maxBody {
+                return .failure(.payloadTooLarge(limit: maxBody))
             }
             framing = length > 0 ? .contentLength(length) : .none
         }
@@ -199,6 +200,6 @@ enum HeadParser {
             }
         }
         return .success(RequestHead(method: method, target: target, version: version, headers: headers,
-                                    framing: framing, expectsContinue: expectsContinue))
+                                    framing: framing, expectsContinue: expectsContinue, maxBodyBytes: maxBody))
     }
 }

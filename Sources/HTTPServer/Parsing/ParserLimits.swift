@@ -8,8 +8,17 @@ public struct ParserLimits: Sendable, Equatable {
     public var maxHeaderCount = 100
     /// Largest request body in bytes (413 past it).
     public var maxBodyBytes = 1024 * 1024
+    /// Body limits of particular paths (the request target up to any `?`), in place of `maxBodyBytes`: an upload
+    /// route may take more than the rest. A path spelt differently (percent-encoded) gets `maxBodyBytes`.
+    public var maxBodyBytesByPath: [String: Int] = [:]
 
     public init() {}
+
+    /// The body limit of a request to `target`.
+    public func maxBodyBytes(forTarget target: String) -> Int {
+        guard !maxBodyBytesByPath.isEmpty else { return maxBodyBytes }
+        return maxBodyBytesByPath[String(target.prefix { $0 != "?" })] ?? maxBodyBytes
+    }
 }
 
 /// Where the parser is, for timeouts: between requests, reading a head, or reading a body.

@@ -14,6 +14,8 @@ public struct RequestHead: Sendable {
     public var framing: BodyFraming
     /// The client sent `Expect: 100-continue` and waits for an interim answer before the body.
     public var expectsContinue: Bool
+    /// The largest body this request may have (the limits' value for its path).
+    public var maxBodyBytes: Int
 
     func makeRequest(body: [UInt8], trailers: HTTPHeaders) -> HTTPRequest {
         var request = HTTPRequest(method: method, target: target, version: version, headers: headers, body: body)

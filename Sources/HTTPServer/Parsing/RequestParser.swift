@@ -264,8 +264,8 @@ public struct RequestParser: Sendable {
             state = .trailers(head)
             return nil
         }
-        guard body.count + size <= limits.maxBodyBytes else {
-            return fail(.payloadTooLarge(limits))
+        guard body.count + size <= head.maxBodyBytes else {
+            return fail(.payloadTooLarge(limit: head.maxBodyBytes))
         }
         state = .chunkData(head, remaining: size)
         return nil

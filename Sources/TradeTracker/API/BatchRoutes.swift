@@ -101,7 +101,7 @@ struct BatchRoutes {
         do {
             switch try router.match(method: operation.method, path: path) {
             case .found(let found, let template, let parameters):
-                guard template != Self.path, !template.hasPrefix("/v1/admin/") else {
+                guard template != Self.path, !AdminPaths.covers(template) else {
                     throw APIError.validation([.init(pointer: "/operations/\(index)/path", message: "is not an operation a batch can hold")])
                 }
                 request.routeTemplate = template

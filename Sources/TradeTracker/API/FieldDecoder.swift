@@ -110,13 +110,13 @@ enum FieldDecoder {
             // by RFC 3987's grammar (`format: iri`), which leaves out control characters, < > " { } | \ ^ `, stray
             // brackets and partial % escapes.
             guard case .string(let s) = value, (9...2048).contains(s.unicodeScalars.count),
-                  !s.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0 == "\u{FEFF}" }),
+                  !s.unicodeScalars.contains(where: Self.isWhiteSpace),
                   HTTPIRI.isValid(s) else {
                 return fail("must be an http:// or https:// URL (an RFC 3987 IRI) of at most 2048 characters")
             }
             return .value(.text(s))
         case .integer:
-            guard let n = value.integerValue else { return fail("must be an integer") }
+            guard let n = value.integerValue, n >= 1 else { return fail("must be a positive integer") }
             return .value(.integer(Int64(n)))
         }
     }
@@ -124,6 +124,13 @@ enum FieldDecoder {
     /// U+0000 is refused in every text field: SQLite's text functions stop at it (length() would count a shorter
     /// string than validation did), and no text in this domain needs it. The schema refuses it too (migration 0005).
     static let nulMessage = "must not contain the NUL character (U+0000)"
+
+    /// White space as the schema's `\s` (ECMA-262) counts it: Unicode's, plus U+FEFF. ASCII is decided by value:
+    /// Unicode property lookups cost more than the rest of a record's checks.
+    static func isWhiteSpace(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) }
+        return scalar.properties.isWhitespace || scalar == "\u{FEFF}"
+    }
 
     static func hasNUL(_ text: String) -> Bool { text.utf8.contains(0) }
 
@@ -133,6 +140,8 @@ enum FieldDecoder {
 /// RFC 6901 escaping of a member name inside a JSON pointer.
 enum JSONPointer {
     static func escape(_ name: String) -> String {
-        name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        // Foundation's replacingOccurrences costs more than decoding the field itself; most names need nothing.
+        guard name.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return name }
+        return name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 }

@@ -4,24 +4,25 @@ import SQLite
 /// Validates a request body against a resource's fields: unknown and read-only fields, types, required fields.
 /// Every problem of the body is collected, so one 422 lists them all.
 enum InputDecoder {
-    enum Mode { case create, patch }
+    /// `restore` is a create that also takes the read-only fields an export writes (a round's `sequence`): an
+    /// import keeps them. Only imports use it.
+    enum Mode { case create, patch, restore }
 
     /// The column values the body sets (with defaults on create), the problems found, and — for a merge patch —
     /// the object-valued members still to be merged into the stored record.
     static func decode(_ members: [(String, JSONValue)], spec: ResourceSpec, mode: Mode, ignoring extraNames: Set<String> = []) -> RecordInput {
         var input = RecordInput()
-        let computedNames = Set(spec.computed.map(\.name))
         for (name, value) in members where !extraNames.contains(name) {
             let pointer = "/" + JSONPointer.escape(name)
             guard let field = spec.field(named: name) else {
-                if ResourceSpec.recordColumns.contains(name) || computedNames.contains(name) {
+                if ResourceSpec.recordColumns.contains(name) || spec.computed.contains(where: { $0.name == name }) {
                     input.problems.append(.init(pointer: pointer, message: "is read-only"))
                 } else {
                     input.problems.append(.init(pointer: pointer, message: "is not a field of \(English.withArticle(spec.singular))"))
                 }
                 continue
             }
-            if field.readOnly {
+            if field.readOnly && mode != .restore {
                 input.problems.append(.init(pointer: pointer, message: "is read-only"))
                 continue
             }
@@ -43,7 +44,7 @@ enum InputDecoder {
             case .invalid(let found): input.problems += found
             }
         }
-        if mode == .create {
+        if mode != .patch {
             let given = Set(members.map(\.0))
             for field in spec.writableFields where !given.contains(field.name) {
                 if field.required {

@@ -113,8 +113,8 @@ enum MeasureFields {
     }
 
     /// The stored-data check of `responds_to` for measures of `resource`.
-    static func referenceCheck(for resource: String) -> @Sendable (SQLiteConnection, RecordValues, Int64?) throws -> [FieldProblem] {
-        { db, values, selfID in try checkReferences(db, values, resource: resource, selfID: selfID) }
+    static func referenceCheck(for resource: String) -> @Sendable (WriteTransaction, RecordValues, Int64?) throws -> [FieldProblem] {
+        { transaction, values, selfID in try checkReferences(transaction, values, resource: resource, selfID: selfID) }
     }
 
     // MARK: rules on the whole record
@@ -145,8 +145,11 @@ enum MeasureFields {
         return problems
     }
 
-    /// Every `responds_to` reference names a stored measure, and none names the record itself.
-    static func checkReferences(_ db: SQLiteConnection, _ values: RecordValues, resource: String, selfID: Int64?) throws -> [FieldProblem] {
+    /// Every `responds_to` reference names a stored measure, and none names the record itself. In an import a
+    /// measure may answer one that comes later in the file: a missing one is left to the import's pending
+    /// references, which fail the import if it never arrives.
+    static func checkReferences(_ transaction: WriteTransaction, _ values: RecordValues, resource: String, selfID: Int64?) throws -> [FieldProblem] {
+        let db = transaction.db
         guard case .text(let text)? = values["responds_to"], let json = try? JSONParser.parse(Array(text.utf8)),
               let items = json.arrayValue else { return [] }
         var problems: [FieldProblem] = []
@@ -156,7 +159,9 @@ enum MeasureFields {
             if type == resource && Int64(id) == selfID {
                 problems.append(.init(pointer: "/responds_to/\(i)", message: "cannot refer to the record itself"))
             } else if try db.queryOne("SELECT 1 FROM \(table) WHERE id = ?", [.integer(Int64(id))]) == nil {
-                problems.append(.init(pointer: "/responds_to/\(i)", message: "refers to \(English.withArticle(type.replacingOccurrences(of: "-", with: " ").dropLast())) that does not exist (id \(id))"))
+                let problem = FieldProblem(pointer: "/responds_to/\(i)",
+                                           message: "refers to \(English.withArticle(type.replacingOccurrences(of: "-", with: " ").dropLast())) that does not exist (id \(id))")
+                if let pending = transaction.pendingReferences { pending.expect(table: table, id: Int64(id), problem) } else { problems.append(problem) }
             }
         }
         return problems

@@ -115,6 +115,12 @@ enum APIError {
         Problem(status: 409, code: code, title: "Conflict", detail: detail, extensions: extensions)
     }
 
+    /// A unique value that another record holds already; `pointer` names the field (imports: `/id`, `/sequence`).
+    static func duplicate(_ detail: String, pointer: String? = nil) -> Problem {
+        Problem(status: 409, code: "duplicate", title: "Conflict", detail: detail,
+                errors: pointer.map { [.init(pointer: $0, message: "is taken: \(detail)")] } ?? [])
+    }
+
     static func preconditionFailed() -> Problem {
         Problem(status: 412, code: "precondition_failed", title: "Precondition failed",
                 detail: "If-Match does not match the current ETag; fetch the record again and retry")

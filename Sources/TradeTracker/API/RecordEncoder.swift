@@ -64,10 +64,18 @@ enum RecordEncoder {
         }
     }
 
-    /// A field's value as a `JSONValue` (for change-log entries).
+    /// A field's value as a `JSONValue` (for change-log entries): the value `writeValue` writes, parsed back only
+    /// for JSON columns (every import and write makes one per field).
     static func jsonValue(_ value: SQLValue, field: Field) -> JSONValue {
-        var json = JSONWriter(capacity: 32)
-        writeValue(value, field: field, into: &json)
-        return (try? JSONParser.parse(json.bytes)) ?? .null
+        switch value {
+        case .null, .blob: return .null
+        case .integer(let n):
+            if case .rate = field.kind { return .number(RatePercent.jsonNumber(hundredths: n)) }
+            return .int(n)
+        case .real(let d): return .number(String(d))
+        case .text(let s):
+            guard field.isJSONColumn else { return .string(s) }
+            return (try? JSONParser.parse(Array(s.utf8))) ?? .null
+        }
     }
 }

@@ -10,17 +10,17 @@ enum RecordValidation {
     /// Throws one 422 with `fieldProblems` plus what cross-field rules and reference checks find in `values`
     /// (the whole record: create values, or the stored record merged with a patch). Reference checks cover the
     /// columns in `referencesIn` (all when nil).
-    static func check(_ db: SQLiteConnection, spec: ResourceSpec, fieldProblems: [Problem.FieldError], values: RecordValues,
+    static func check(_ transaction: WriteTransaction, spec: ResourceSpec, fieldProblems: [Problem.FieldError], values: RecordValues,
                       referencesIn: Set<String>? = nil, selfID: Int64? = nil) throws {
         let reported = Set(fieldProblems.map { column(of: $0.pointer) })
         var marked = values
         for field in spec.fields where reported.contains(field.name) { marked[field.column] = invalidMarker }
         var problems = fieldProblems
         problems += spec.validate(marked).filter { !reported.contains(column(of: $0.pointer)) }
-        problems += try ResourceStore(spec: spec).missingReferences(db, marked, only: referencesIn)
+        problems += try ResourceStore(spec: spec).missingReferences(transaction.db, marked, only: referencesIn)
             .filter { !reported.contains(column(of: $0.pointer)) }
         if let checkStored = spec.checkStored {
-            problems += try checkStored(db, marked, selfID).filter { !reported.contains(column(of: $0.pointer)) }
+            problems += try checkStored(transaction, marked, selfID).filter { !reported.contains(column(of: $0.pointer)) }
         }
         if !problems.isEmpty { throw APIError.validation(problems) }
     }

@@ -111,12 +111,18 @@ struct ResourceRoutes: Sendable {
     }
 
     /// A resource list as an export: its columns are the record's members in order; CSV rows come straight from
-    /// the stored row, NDJSON lines from the record cache.
-    static func export(_ spec: ResourceSpec, keyset: KeysetQuery, records: RecordCache, today: CalendarDate) -> ListExport {
+    /// the stored row, NDJSON lines from the record cache (encoded afresh without one).
+    static func export(_ spec: ResourceSpec, keyset: KeysetQuery, records: RecordCache?, today: CalendarDate) -> ListExport {
         let columns = ["id"] + spec.fields.map(\.name) + spec.computed.map(\.name) + ["created_at", "updated_at", "version"]
         return ListExport(name: spec.name, columns: columns, keyset: keyset,
-                          json: { row in records.json(for: row, spec: spec, today: today) },
+                          json: { row in records?.json(for: row, spec: spec, today: today) ?? RecordEncoder.encode(row, spec: spec, today: today) },
                           csv: { row, out in Self.csvRow(row, spec: spec, today: today, into: &out) })
+    }
+
+    /// Every record of `spec`'s table in id order, as its list's default export (for a full export).
+    static func exportByID(_ spec: ResourceSpec, today: CalendarDate) -> ListExport {
+        let keyset = KeysetQuery(columns: "t.*", from: "\(spec.table) AS t", sort: [SortKey("id", "t.id")], limit: ListExport.pageSize)
+        return export(spec, keyset: keyset, records: nil, today: today)
     }
 
     private static func csvRow(_ row: Row, spec: ResourceSpec, today: CalendarDate, into out: inout CSVWriter) {

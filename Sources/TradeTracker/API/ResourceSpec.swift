@@ -56,8 +56,8 @@ struct ResourceSpec: Sendable {
     /// Rules that span fields, checked on the merged record (create and patch).
     var validate: @Sendable (RecordValues) -> [Problem.FieldError] = { _ in [] }
     /// Rules that need stored data beyond plain references (e.g. `responds_to` links), on the merged record; the
-    /// record's own id on an update, nil on create.
-    var checkStored: (@Sendable (SQLiteConnection, RecordValues, _ selfID: Int64?) throws -> [Problem.FieldError])? = nil
+    /// record's own id on an update (or an import that keeps it), nil on create.
+    var checkStored: (@Sendable (WriteTransaction, RecordValues, _ selfID: Int64?) throws -> [Problem.FieldError])? = nil
     /// Fills server-assigned columns before an insert (e.g. a round's sequence).
     var prepareInsert: (@Sendable (SQLiteConnection, inout RecordValues) throws -> Void)? = nil
     /// Refuses updates that a state machine forbids.

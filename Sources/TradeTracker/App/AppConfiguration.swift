@@ -33,6 +33,8 @@ public struct AppConfiguration: Sendable {
     public var tokens: String?
     public var requireAuthForReads = false
     public var requireIfMatch = false
+    /// Largest body of `POST /v1/import` (NDJSON records); every other body has `server.limits.maxBodyBytes`.
+    public var maxImportBytes = 16 * 1024 * 1024
     /// Most writes the writer commits in one transaction.
     public var writerBatchLimit = 64
     /// Most writes waiting for the writer; past it a write gets 503.

@@ -15,6 +15,10 @@ public enum Command: Sendable {
     case backup(AppConfiguration, destination: String)
     /// integrity_check and foreign_key_check.
     case check(AppConfiguration)
+    /// Load NDJSON records (a file, an export folder or standard input).
+    case importRecords(AppConfiguration, ImportCommand.Options)
+    /// Write every resource as NDJSON and CSV with a manifest into the folder.
+    case export(AppConfiguration, destination: String)
     case help
 }
 
@@ -91,6 +95,9 @@ public enum CommandLineOptions {
         Option(flag: "max-body-bytes", value: "N", help: "largest request body, 413 past it (default 1048576)") {
             $0.server.limits.maxBodyBytes = try integer($1, "max-body-bytes", 0...1 << 30)
         },
+        Option(flag: "max-import-bytes", value: "N", help: "largest POST /v1/import body (NDJSON), 413 past it (default 16777216)") {
+            $0.maxImportBytes = try integer($1, "max-import-bytes", 0...1 << 30)
+        },
         Option(flag: "max-request-line-bytes", value: "N", help: "longest request line, 414 past it (default 8192)") {
             $0.server.limits.maxRequestLineBytes = try integer($1, "max-request-line-bytes", 64...1 << 20)
         },
@@ -163,13 +170,42 @@ public enum CommandLineOptions {
         },
     ]
 
+    /// The flags of `import` alone (command line only).
+    struct ImportFlag: Sendable {
+        let flag: String
+        let value: String
+        let help: String
+        let apply: @Sendable (inout ImportCommand.Options, String) throws -> Void
+    }
+
+    static let importFlags: [ImportFlag] = [
+        ImportFlag(flag: "resource", value: "NAME", help: "every line is a plain record of NAME (default: {\"resource\", \"record\"} lines)") {
+            $0.resource = try nonEmpty($1, "resource")
+        },
+        ImportFlag(flag: "batch-size", value: "N", help: "rows a transaction (default 500); a refused line undoes its own transaction only") {
+            $0.batchSize = try integer($1, "batch-size", 1...1_000_000)
+        },
+        ImportFlag(flag: "dry-run", value: "", help: "check every line in one transaction that is rolled back; write nothing") {
+            $0.dryRun = try boolean($1, "dry-run")
+        },
+        ImportFlag(flag: "from-line", value: "N", help: "skip the lines before line N (to go on after a refused line)") {
+            $0.fromLine = try integer($1, "from-line", 1...Int.max)
+        },
+    ]
+
+    /// The commands that take one path.
+    private static let pathArguments = ["backup": "the path of the copy: trade-tracker backup PATH",
+                                        "import": "a file, an export folder or - (standard input): trade-tracker import FILE",
+                                        "export": "the folder to write: trade-tracker export DIR"]
+
     /// Parses `arguments` (without the program name) over the environment `environment`.
     public static func parse(_ arguments: [String], environment: [String: String]) throws -> Command {
         guard let verb = arguments.first else { return .help }
         if ["-h", "--help", "help"].contains(verb) { return .help }
-        guard ["serve", "migrate", "backup", "check"].contains(verb) else {
-            throw UsageError("unknown command '\(verb)'; use serve, migrate, backup, check or --help")
+        guard ["serve", "migrate", "backup", "check", "import", "export"].contains(verb) else {
+            throw UsageError("unknown command '\(verb)'; use serve, migrate, backup, check, import, export or --help")
         }
+        var importOptions = ImportCommand.Options(input: "")
         var configuration = AppConfiguration()
         for option in options {
             guard let value = environment[option.environmentName] else { continue }
@@ -190,7 +226,7 @@ public enum CommandLineOptions {
         while let argument = rest.popFirst() {
             if argument == "-h" || argument == "--help" { return .help }
             guard argument.hasPrefix("--") else {
-                guard verb == "backup" && positional.isEmpty else { throw UsageError("unexpected argument '\(argument)'") }
+                guard pathArguments[verb] != nil && positional.isEmpty else { throw UsageError("unexpected argument '\(argument)'") }
                 positional.append(argument)
                 continue
             }
@@ -199,6 +235,15 @@ public enum CommandLineOptions {
             if let eq = name.firstIndex(of: "=") {
                 value = String(name[name.index(after: eq)...])
                 name = String(name[..<eq])
+            }
+            if verb == "import", let flag = importFlags.first(where: { $0.flag == name }) {
+                if flag.value.isEmpty {
+                    try flag.apply(&importOptions, value ?? "true")
+                } else {
+                    guard let given = value ?? rest.popFirst() else { throw UsageError("--\(name) needs a value (\(flag.value))") }
+                    try flag.apply(&importOptions, given)
+                }
+                continue
             }
             guard let option = options.first(where: { $0.flag == name }) else {
                 throw UsageError("unknown option '--\(name)'; see --help")
@@ -211,12 +256,15 @@ public enum CommandLineOptions {
                 try option.apply(&configuration, given)
             }
         }
+        if let needed = pathArguments[verb], positional.isEmpty { throw UsageError("\(verb) needs \(needed)") }
         switch verb {
         case "serve": return .serve(configuration)
-        case "backup":
-            guard let destination = positional.first else { throw UsageError("backup needs the path of the copy: trade-tracker backup PATH") }
-            return .backup(configuration, destination: destination)
+        case "backup": return .backup(configuration, destination: positional[0])
         case "check": return .check(configuration)
+        case "import":
+            importOptions.input = positional[0]
+            return .importRecords(configuration, importOptions)
+        case "export": return .export(configuration, destination: positional[0])
         default: return .migrate(configuration)
         }
     }
@@ -227,6 +275,27 @@ public enum CommandLineOptions {
             "       trade-tracker migrate [options]   apply database migrations and exit",
             "       trade-tracker backup PATH         copy the database (consistent, while a server runs) to PATH",
             "       trade-tracker check               integrity and foreign-key check of the database; exit 0 when clean",
+            "       trade-tracker import FILE|DIR|-   load NDJSON records through the API's validation (import options below)",
+            "       trade-tracker export DIR          every resource as NDJSON and CSV plus MANIFEST.json, from one snapshot",
+            "                                         (while a server runs); written beside DIR, then renamed to it",
+            "",
+            "import: each line is {\"resource\": NAME, \"record\": {...}} (or a plain record with --resource); NAME is one of",
+            "  " + TransferCatalogue.names.prefix(6).joined(separator: ", ") + ",",
+            "  " + TransferCatalogue.names.dropFirst(6).joined(separator: ", ") + ".",
+            "  Records go through the same checks as the API's POSTs, in order (a record after what it refers to;",
+            "  responds_to may point ahead). id, created_at, updated_at, version and read-only fields are kept when given,",
+            "  so an export imports back exactly; DIR is a folder trade-tracker export wrote (its files checked first).",
+            "  A refused line stops the import: its transaction is rolled back, the ones before it stay committed, and",
+            "  the message names the line, the field, the rows committed and the --from-line to go on with.",
+            "  Progress goes to stderr once an import runs over a second (once a second on a terminal, every 10 s",
+            "  otherwise), the summary to stdout. Exit 0 done, 1 a line refused, 2 unusable input or database.",
+            "import options (command line only):",
+        ]
+        for flag in importFlags {
+            let text = "--\(flag.flag)" + (flag.value.isEmpty ? "" : " \(flag.value)")
+            lines.append("  \(text.padding(toLength: 34, withPad: " ", startingAt: 0))\(flag.help)")
+        }
+        lines += [
             "",
             "options (each also read from the environment variable shown):",
         ]

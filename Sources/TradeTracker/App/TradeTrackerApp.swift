@@ -67,6 +67,7 @@ public final class TradeTrackerApp: Sendable {
             .register(on: &router)
         APIRoutes.register(context: context, on: &router)
         BatchRoutes(context: context, router: router).register(on: &router)
+        ImportRoutes(context: context, maxLineBytes: configuration.server.limits.maxBodyBytes).register(on: &router)
         feed = ChangeFeed(pool: database.pool, signal: signal, logger: logger, heartbeat: configuration.feedHeartbeat)
         ChangesRoutes.register(context: context, feed: feed, on: &router)
         let renderer = ProblemRenderer(logger: logger)
@@ -92,6 +93,7 @@ public final class TradeTrackerApp: Sendable {
         routes = router.routes
         let responder = Responder(router: router, middleware: middleware, renderer: renderer)
         var serverConfiguration = configuration.server
+        serverConfiguration.limits.maxBodyBytesByPath[ImportRoutes.path] = configuration.maxImportBytes
         // An orchestrator's probes are answered even when a flood of connections holds every slot.
         serverConfiguration.probePaths = ["/healthz", "/readyz"]
         server = HTTPServer(configuration: serverConfiguration, responder: responder, logger: logger)

@@ -117,24 +117,27 @@ struct ListExport: Sendable {
                 lease.release()
                 Self.running.subtract(1, ordering: .acquiringAndReleasing)
             }
-            try export.write(into: body, format: format, db: lease.connection)
+            _ = try export.write(format, from: lease.connection) { try body.write($0) }
         }
         for field in headers { response.headers.add(field.name, field.value) }
         return response
     }
 
-    /// Every row, a page at a time, each page one chunk.
-    private func write(into body: ChunkedBody, format: ExportFormat, db: SQLiteConnection) throws {
+    /// Every row, a page at a time, each page handed to `sink` as one block (a chunk of the HTTP body, or a file's
+    /// next bytes); the rows written.
+    func write(_ format: ExportFormat, from db: SQLiteConnection, to sink: ([UInt8]) throws -> Void) throws -> Int {
         var keyset = self.keyset
         keyset.limit = Self.pageSize
         keyset.after = nil
         if format == .csv {
             var header = CSVWriter()
             header.row(columns)
-            try body.write(header.bytes)
+            try sink(header.bytes)
         }
+        var rows = 0
         while true {
             let page = try keyset.fetch(db)
+            rows += page.rows.count
             var out = CSVWriter(capacity: 64 * 1024)
             if format == .csv, let csv {
                 for row in page.rows { csv(row, &out) }
@@ -148,8 +151,8 @@ struct ListExport: Sendable {
                     }
                 }
             }
-            try body.write(out.bytes)
-            guard let next = page.nextKeys else { return }
+            try sink(out.bytes)
+            guard let next = page.nextKeys else { return rows }
             keyset.after = next
         }
     }

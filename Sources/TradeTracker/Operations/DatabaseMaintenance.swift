@@ -37,7 +37,7 @@ public enum DatabaseMaintenance {
     }
 
     /// fsync of a file or folder, so a rename that follows survives a power loss.
-    private static func flush(_ path: String) throws {
+    static func flush(_ path: String) throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw StartupError("cannot open \(path) to flush it") }
         defer { close(fd) }

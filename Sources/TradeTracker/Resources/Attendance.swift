@@ -15,8 +15,19 @@ enum Attendance {
         ]
     )
 
-    static let subResource = SubResource(spec: spec, parent: Rounds.spec.name, demoMember: "participants") { _, transaction, roundID, input in
+    static let subResource = SubResource(spec: spec, parent: Rounds.spec.name, demoMember: "participants", hasOwnID: false,
+                                         derivedMembers: ["participant"], exportAll: { _ in exportAll() }) { _, transaction, roundID, input in
         _ = try add(transaction, roundID: roundID, input)
+    }
+
+    /// The columns of a round's attendance list and its export.
+    private static let roundListColumns = ["round_id", "participant_id", "role", "participant", "created_at", "updated_at", "version"]
+
+    /// Every attendance record, by round and then as a round lists them, the same bytes as each round's export.
+    static func exportAll() -> ListExport {
+        let keyset = KeysetQuery(columns: participantColumns, from: withParticipant,
+                                 sort: [SortKey("round_id", "rp.round_id")] + (byRole.fixedSort ?? []), limit: ListExport.pageSize)
+        return ListExport(name: spec.name, columns: roundListColumns, keyset: keyset, json: { encode($0) })
     }
 
     /// Leads first, then mediators, delegates and observers.
@@ -34,7 +45,7 @@ enum Attendance {
             var keyset = KeysetQuery(columns: participantColumns, from: withParticipant, sort: query.sort, after: query.after, limit: query.limit)
             keyset.require("rp.round_id = ?", [.integer(roundID)])
             return try page(request, query: query, keyset: keyset, context: context, owner: Rounds.spec, ownerID: roundID,
-                            columns: ["round_id", "participant_id", "role", "participant", "created_at", "updated_at", "version"])
+                            columns: roundListColumns)
         }
         router.add("GET", "/v1/participants/{id}/rounds") { request in
             let participantID = try request.id(singular: "participant")
@@ -82,21 +93,22 @@ enum Attendance {
                         [.integer(roundID), .integer(participantID)])
     }
 
-    /// Records that a participant attended a round; 409 when already recorded.
+    /// Records that a participant attended a round; 409 when already recorded. An import's stamp keeps the record's
+    /// timestamps and version.
     static func add(_ transaction: WriteTransaction, roundID: Int64, _ input: RecordInput) throws -> Row {
         let db = transaction.db
         guard try ResourceStore(spec: Rounds.spec).exists(db, id: roundID) else { throw APIError.notFound("round", String(roundID)) }
-        try RecordValidation.check(db, spec: spec, fieldProblems: input.problems, values: input.values)
+        try RecordValidation.check(transaction, spec: spec, fieldProblems: input.problems, values: input.values)
         let participantID = input.values["participant_id"] ?? .null
         if try db.queryOne("SELECT 1 FROM round_participants WHERE round_id = ? AND participant_id = ?",
                            [.integer(roundID), participantID]) != nil {
             throw APIError.conflict("duplicate", "this participant is already recorded at round \(roundID)")
         }
-        let now = transaction.context.now
+        let (createdAt, updatedAt, version) = input.stamp.columns(now: transaction.context.now)
         try db.run("""
             INSERT INTO round_participants (round_id, participant_id, role, created_at, updated_at, version)
-            VALUES (?, ?, ?, ?, ?, 1)
-            """, [.integer(roundID), participantID, input.values["role"] ?? .null, .text(now), .text(now)])
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, [.integer(roundID), participantID, input.values["role"] ?? .null, .text(createdAt), .text(updatedAt), .integer(version)])
         guard case .integer(let pid) = participantID, let row = try find(db, roundID: roundID, participantID: pid) else {
             throw SQLiteError(code: 1, message: "attendance row vanished")
         }

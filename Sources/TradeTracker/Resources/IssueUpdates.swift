@@ -18,7 +18,8 @@ enum IssueUpdates {
         )
     )
 
-    static let subResource = SubResource(spec: spec, parent: Issues.spec.name, demoMember: "updates") { writes, transaction, issueID, input in
+    static let subResource = SubResource(spec: spec, parent: Issues.spec.name, demoMember: "updates", hasOwnID: true, derivedMembers: [],
+                                         exportAll: { today in ResourceRoutes.exportByID(spec, today: today) }) { writes, transaction, issueID, input in
         _ = try add(writes, transaction, issueID: issueID, input)
     }
 
@@ -71,14 +72,15 @@ enum IssueUpdates {
         APIError.notFound("issue update", "\(updateID) on issue \(issueID)")
     }
 
-    /// Inserts a note (references checked) and applies its status to the issue, in the same transaction.
+    /// Inserts a note (references checked) and applies its status to the issue, in the same transaction — unless
+    /// the note is restored from an export (it keeps its id): the exported issue already carries what it did.
     static func add(_ writes: WriteService, _ transaction: WriteTransaction, issueID: Int64, _ input: RecordInput) throws -> Row {
         let issues = ResourceStore(spec: Issues.spec)
         guard let issue = try issues.find(transaction.db, id: issueID) else { throw APIError.notFound("issue", String(issueID)) }
         var input = input
         input.values["issue_id"] = .integer(issueID)
         let row = try writes.insert(transaction, spec, input)
-        if case .text(let status)? = input.values["status"], issue.text("status") != status {
+        if input.stamp.id == nil, case .text(let status)? = input.values["status"], issue.text("status") != status {
             let old = ResourceStore.values(of: issue, spec: Issues.spec)
             var new = old
             new["status"] = .text(status)

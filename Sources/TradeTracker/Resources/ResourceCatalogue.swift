@@ -8,6 +8,13 @@ struct SubResource: Sendable {
     /// The catalogue resource they belong to.
     let parent: String
     let demoMember: String
+    /// Whether its records have an `id` of their own (issue updates do; attendance is keyed by round and participant).
+    let hasOwnID: Bool
+    /// Members its records carry that are read from other records (an attendance record's participant summary):
+    /// a full export writes them, an import ignores them.
+    let derivedMembers: Set<String>
+    /// Every stored record, as its lists export them, for a full export.
+    let exportAll: @Sendable (_ today: CalendarDate) -> ListExport
     /// Stores one decoded nested item of the parent record `parentID`, inside the caller's transaction.
     let add: @Sendable (WriteService, WriteTransaction, _ parentID: Int64, RecordInput) throws -> Void
 }

@@ -55,6 +55,14 @@ enum Rounds {
             DateOrder.check(values, first: "starts_on", then: "ends_on", strictly: false)
         },
         prepareInsert: { db, values in
+            // An import keeps the sequence it was exported with (the API never sets one: the field is read-only).
+            if let given = values["sequence"], given != .null {
+                if try db.queryOne("SELECT 1 FROM rounds WHERE negotiation_id = ? AND sequence = ?", [values["negotiation_id"] ?? .null, given]) != nil {
+                    let number = if case .integer(let n) = given { String(n) } else { "?" }
+                    throw APIError.duplicate("the negotiation already has a round with sequence \(number)", pointer: "/sequence")
+                }
+                return
+            }
             // Sequence numbers are 1, 2, 3 … within a negotiation, assigned inside the write transaction.
             let next = try db.scalar("SELECT COALESCE(MAX(sequence), 0) + 1 FROM rounds WHERE negotiation_id = ?",
                                      [values["negotiation_id"] ?? .null])

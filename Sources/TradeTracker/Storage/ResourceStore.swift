@@ -16,6 +16,20 @@ struct ResourceStore: Sendable {
         return try db.query("SELECT * FROM \(spec.table) WHERE id IN \(SQLList.placeholder)", [SQLList.ids(ids)])
     }
 
+    /// The highest id the table has handed out, deleted records' included (AUTOINCREMENT's counter; 0 before the first).
+    func highestIDHandedOut(_ db: SQLiteConnection) throws -> Int64 {
+        if case .integer(let seq)? = try db.scalar("SELECT seq FROM sqlite_sequence WHERE name = ?", [.text(spec.table)]) { return seq }
+        return 0
+    }
+
+    /// Raises AUTOINCREMENT's counter to `id` (never lowers it): a restored export hands out no id its source
+    /// database had handed out, deleted records' included.
+    func retireIDs(through id: Int64, _ db: SQLiteConnection) throws {
+        guard id > (try highestIDHandedOut(db)) else { return }
+        try db.run("DELETE FROM sqlite_sequence WHERE name = ?", [.text(spec.table)])
+        try db.run("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", [.text(spec.table), .integer(id)])
+    }
+
     func exists(_ db: SQLiteConnection, id: Int64) throws -> Bool {
         try db.queryOne("SELECT 1 FROM \(spec.table) WHERE id = ?", [.integer(id)]) != nil
     }
@@ -39,17 +53,32 @@ struct ResourceStore: Sendable {
         return problems
     }
 
-    func insert(_ db: SQLiteConnection, _ values: RecordValues, context: WriteContext) throws -> Row {
-        let columns = spec.fields.map(\.column).filter { values[$0] != nil }
-        let names = (columns + ["created_at", "updated_at", "version"]).joined(separator: ", ")
-        let placeholders = Array(repeating: "?", count: columns.count + 3).joined(separator: ", ")
-        let bindings = columns.map { values[$0]! } + [.text(context.now), .text(context.now), .integer(1)]
-        try db.run("INSERT INTO \(spec.table) (\(names)) VALUES (\(placeholders))", bindings)
-        let id = db.lastInsertRowID
+    /// Inserts a record with its change-log row; its id. `stamp` keeps an imported record's id, timestamps and version.
+    func insert(_ db: SQLiteConnection, _ values: RecordValues, stamp: RecordStamp = RecordStamp(), context: WriteContext) throws -> Int64 {
+        // Built by appending: this runs for every record of an import, where joined arrays showed in profiles.
+        var sql = "INSERT INTO \(spec.table) ("
+        var bindings: [SQLValue] = []
+        bindings.reserveCapacity(spec.fields.count + 4)
+        if let id = stamp.id {
+            sql += "id, "
+            bindings.append(.integer(id))
+        }
+        for field in spec.fields {
+            guard let value = values[field.column] else { continue }
+            sql += field.column
+            sql += ", "
+            bindings.append(value)
+        }
+        let (createdAt, updatedAt, version) = stamp.columns(now: context.now)
+        bindings += [.text(createdAt), .text(updatedAt), .integer(version)]
+        sql += "created_at, updated_at, version) VALUES (?"
+        for _ in 1..<bindings.count { sql += ", ?" }
+        sql += ")"
+        try db.run(sql, bindings)
+        let id = stamp.id ?? db.lastInsertRowID
         try ChangeLog.append(db, resource: spec.name, recordID: id, action: .created,
                              changes: ChangeLog.diff(spec: spec, before: nil, after: values), context: context)
-        guard let row = try find(db, id: id) else { throw SQLiteError(code: 1, message: "inserted row vanished") }
-        return row
+        return id
     }
 
     /// Writes the columns that differ, bumps `version` and `updated_at`; returns the new row (unchanged when nothing differs).

@@ -5,4 +5,9 @@ enum English {
         guard let first = word.first?.lowercased() else { return String(word) }
         return ("aeiou".contains(first) ? "an " : "a ") + word
     }
+
+    /// `1 row`, `2 rows`.
+    static func count(_ n: Int, _ noun: String) -> String {
+        "\(n) \(noun)\(n == 1 ? "" : "s")"
+    }
 }

@@ -16,6 +16,18 @@ struct ViewParameters {
         }
     }
 
+    /// The parameter's value as given, if it was.
+    subscript(_ name: String) -> String? { values[name] }
+
+    /// A switch written `1`/`true` or `0`/`false` (absent: false).
+    func flag(_ name: String) throws(Problem) -> Bool {
+        switch values[name] {
+        case nil, "0"?, "false"?: return false
+        case "1"?, "true"?: return true
+        default: throw APIError.invalidParameter(name, "must be 1 or true, 0 or false")
+        }
+    }
+
     /// A required ISO 3166-1 alpha-3 code.
     func country(_ name: String) throws(Problem) -> String {
         guard let value = values[name] else { throw APIError.invalidParameter(name, "is required (a country code such as USA)") }

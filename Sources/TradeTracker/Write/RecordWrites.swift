@@ -2,23 +2,45 @@ import HTTPServer
 import JSON
 import SQLite
 
-/// A request body decoded against a resource's fields: the column values it sets, the problems found in it, and
-/// the object members of a merge patch still to be merged into the stored record.
+/// A request body decoded against a resource's fields: the column values it sets, the problems found in it, the
+/// object members of a merge patch still to be merged into the stored record, and (imports only) the
+/// server-assigned columns to keep.
 struct RecordInput: Sendable {
     var values: RecordValues = [:]
     var problems: [Problem.FieldError] = []
     var objectPatches: [String: [(String, JSONValue)]] = [:]
+    var stamp = RecordStamp()
 }
 
 /// The record operations every writer shares: the checks on stored data, the SQL with its change-log row, and the
 /// JSON answer, whose cache entry is made only after COMMIT.
 extension WriteService {
-    /// Cross-field rules, references, server-assigned columns, then the insert.
+    /// Cross-field rules, references, server-assigned columns, then the insert; the stored row.
     func insert(_ transaction: WriteTransaction, _ spec: ResourceSpec, _ input: RecordInput) throws -> Row {
-        try RecordValidation.check(transaction.db, spec: spec, fieldProblems: input.problems, values: input.values)
+        let id = try insertRecord(transaction, spec, input)
+        guard let row = try ResourceStore(spec: spec).find(transaction.db, id: id) else { throw SQLiteError(code: 1, message: "inserted row vanished") }
+        return row
+    }
+
+    /// `insert` without reading the row back (imports): its id. An imported record's own id must be one the table
+    /// never handed out (409 `duplicate` naming `/id`): ids are never reused (API.md §1), so a deleted record's id
+    /// stays retired, and (id, version) keeps naming one representation — the record cache relies on it. Records
+    /// with ids therefore come in ascending order, as an export writes them.
+    func insertRecord(_ transaction: WriteTransaction, _ spec: ResourceSpec, _ input: RecordInput) throws -> Int64 {
+        let store = ResourceStore(spec: spec)
+        try RecordValidation.check(transaction, spec: spec, fieldProblems: input.problems, values: input.values, selfID: input.stamp.id)
+        if let id = input.stamp.id {
+            let handedOut = try store.highestIDHandedOut(transaction.db)
+            if id <= handedOut {
+                let what = English.withArticle(spec.singular)
+                throw APIError.duplicate(try store.exists(transaction.db, id: id) ? "\(what) with id \(id) already exists"
+                    : "id \(id) belonged to \(what) that was deleted, and ids are never reused (this table has handed out ids up to \(handedOut); records with ids come in ascending order)",
+                    pointer: "/id")
+            }
+        }
         var values = input.values
         try spec.prepareInsert?(transaction.db, &values)
-        return try ResourceStore(spec: spec).insert(transaction.db, values, context: transaction.context)
+        return try store.insert(transaction.db, values, stamp: input.stamp, context: transaction.context)
     }
 
     /// The stored record merged with a patch, checked as a whole; 404, 412 and state-machine refusals included.
@@ -38,7 +60,7 @@ extension WriteService {
             }
         }
         let new = old.merging(changes) { $1 }
-        try RecordValidation.check(db, spec: spec, fieldProblems: fieldProblems, values: new, referencesIn: Set(changes.keys), selfID: id)
+        try RecordValidation.check(transaction, spec: spec, fieldProblems: fieldProblems, values: new, referencesIn: Set(changes.keys), selfID: id)
         try spec.checkUpdate?(old, new)
         return try store.update(db, id: id, old: old, new: new, context: transaction.context)
     }

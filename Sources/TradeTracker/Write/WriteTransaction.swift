@@ -7,6 +7,8 @@ final class WriteTransaction {
     let db: SQLiteConnection
     let context: WriteContext
     private(set) var afterCommit: [@Sendable () -> Void] = []
+    /// Set by an import: references to records that may still come later in its input.
+    var pendingReferences: PendingReferences?
 
     init(db: SQLiteConnection, context: WriteContext) {
         self.db = db
