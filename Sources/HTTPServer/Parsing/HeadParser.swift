@@ -77,15 +77,15 @@ enum HeadParser {
               line[(secondSpace + 1)...].firstIndex(of: 0x20) == nil else {
             return .failure(bad("the request line must be METHOD SP target SP HTTP-version"))
         }
-        let parts = [line[line.startIndex..<firstSpace], line[(firstSpace + 1)..<secondSpace], line[(secondSpace + 1)...]]
-        guard !parts[0].isEmpty, !parts[1].isEmpty else {
+        let methodBytes = line[line.startIndex..<firstSpace], targetBytes = line[(firstSpace + 1)..<secondSpace]
+        guard !methodBytes.isEmpty, !targetBytes.isEmpty else {
             return .failure(bad("the request line must be METHOD SP target SP HTTP-version"))
         }
-        guard parts[0].allSatisfy(HTTPGrammar.isTokenChar) else { return .failure(bad("invalid method")) }
-        guard parts[1].allSatisfy(HTTPGrammar.isTargetChar) else {
+        guard methodBytes.allSatisfy(HTTPGrammar.isTokenChar) else { return .failure(bad("invalid method")) }
+        guard targetBytes.allSatisfy(HTTPGrammar.isTargetChar) else {
             return .failure(bad("the request target holds a character that must be percent-encoded"))
         }
-        let v = parts[2]
+        let v = line[(secondSpace + 1)...]
         let b = v.startIndex
         guard v.count == 8, v[b] == UInt8(ascii: "H"), v[b + 1] == UInt8(ascii: "T"), v[b + 2] == UInt8(ascii: "T"),
               v[b + 3] == UInt8(ascii: "P"), v[b + 4] == UInt8(ascii: "/"), (48...57).contains(v[b + 5]), v[b + 6] == UInt8(ascii: "."),
@@ -100,9 +100,9 @@ enum HeadParser {
             return .failure(HTTPFailure(status: 505, reason: .httpVersionNotSupported,
                                         detail: "this server speaks HTTP/1.0 and HTTP/1.1", closesConnection: true))
         }
-        let method = String(decoding: parts[0], as: UTF8.self)
-        var target = String(decoding: parts[1], as: UTF8.self)
-        if target.first != "/" {
+        let method = String(decoding: methodBytes, as: UTF8.self)
+        var target = String(decoding: targetBytes, as: UTF8.self)
+        if targetBytes.first != UInt8(ascii: "/") {
             if target == "*" {
                 guard method == "OPTIONS" else { return .failure(bad("'*' is only a target for OPTIONS")) }
             } else if let path = originForm(ofAbsolute: target) {
@@ -158,7 +158,9 @@ enum HeadParser {
         if fields.hosts > 1 { return .failure(bad("more than one Host header")) }
 
         var framing = BodyFraming.none
-        let maxBody = limits.maxBodyBytes(forTarget: target)
+        // Looked up only for a request that has a body: most have none.
+        let hasBody = fields.hasTransferEncoding || !fields.contentLengths.isEmpty
+        let maxBody = hasBody ? limits.maxBodyBytes(forTarget: target) : limits.maxBodyBytes
         let codings = fields.transferEncodings
         let lengths = fields.contentLengths
         if fields.hasTransferEncoding {

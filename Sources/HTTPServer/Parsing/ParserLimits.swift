@@ -17,7 +17,8 @@ public struct ParserLimits: Sendable, Equatable {
     /// The body limit of a request to `target`.
     public func maxBodyBytes(forTarget target: String) -> Int {
         guard !maxBodyBytesByPath.isEmpty else { return maxBodyBytes }
-        return maxBodyBytesByPath[String(target.prefix { $0 != "?" })] ?? maxBodyBytes
+        let path = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(target[..<$0]) } ?? target
+        return maxBodyBytesByPath[path] ?? maxBodyBytes
     }
 }
 
