@@ -11,6 +11,8 @@ public final class TradeTrackerApp: Sendable {
     let feed: ChangeFeed
     let writes: WriteService
     let retention: Retention
+    /// Tells the feed about commits made by other processes on the file.
+    let outsideCommits: OutsideCommits?
     /// Whole GET answers kept until the database changes.
     let responses = ResponseCache()
     /// Every method and path template the server answers, for the spec-coverage test.
@@ -57,6 +59,12 @@ public final class TradeTrackerApp: Sendable {
         }
         retention = Retention(writes: writes, changes: signal, clock: clock, changeLogDays: configuration.changeLogRetentionDays,
                               interval: configuration.retentionInterval)
+        do {
+            outsideCommits = try OutsideCommits(path: configuration.databasePath, changes: signal)
+        } catch {
+            logger.warning("cannot watch for commits by other processes (\(error)); the change feed hears only this server's writes")
+            outsideCommits = nil
+        }
         if tokens.isEmpty {
             logger.warning("no tokens configured (--tokens-file or TRADE_TRACKER_TOKENS): reads are served, writes are disabled")
         }
@@ -155,6 +163,7 @@ public final class TradeTrackerApp: Sendable {
         // queued finish (within the grace period) and are answered while the server drains; new ones get 503.
         feed.shutdown()
         retention.stop()
+        outsideCommits?.stop()
         writes.writer.stopAccepting()
         server.shutdown()
         writes.writer.stop(timeout: configuration.server.shutdownGracePeriod)
