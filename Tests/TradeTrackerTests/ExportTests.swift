@@ -339,6 +339,10 @@ final class ExportTests: ResourceAPITestCase {
         XCTAssertEqual(head.headers["Content-Type"], "text/csv; charset=utf-8")
         XCTAssertEqual(head.headers["ETag"], get.headers["ETag"])
         XCTAssertTrue(head.body.isEmpty)
+        // The GET's framing, not a length of zero it would not have (RFC 9110 §9.3.2).
+        XCTAssertNil(head.headers["Content-Length"])
+        XCTAssertEqual(head.headers["Transfer-Encoding"], get.headers["Transfer-Encoding"])
+        XCTAssertEqual(head.headers["Transfer-Encoding"], "chunked")
         let headNDJSON = try client.request("HEAD", "/v1/statements?negotiation_id=\(n)&format=ndjson&download=1")
         XCTAssertEqual(headNDJSON.status, 200)
         XCTAssertEqual(headNDJSON.headers["Content-Type"], "application/x-ndjson")

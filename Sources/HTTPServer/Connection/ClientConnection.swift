@@ -276,8 +276,12 @@ final class ClientConnection: @unchecked Sendable {
         for (name, value) in context.configuration.defaultHeaders where !response.headers.contains(name) {
             response.headers.add(name, value)
         }
+        // A HEAD of a body that would be produced in chunks: the same framing fields as the GET, so no Content-Length
+        // (RFC 9110 §9.3.2); HTTP/1.0 would get a body ended by the close, which has no field at all.
+        let producedLater = headOnly && response.chunkedProducer != nil
         pending = response.serialized(version: version, keepAlive: keepAlive, headOnly: headOnly,
-                                      date: context.dateCache.current())
+                                      date: context.dateCache.current(),
+                                      streaming: producedLater && version == .http10, chunked: producedLater && version == .http11)
         pendingOffset = 0
         closeAfterWrite = !keepAlive
         flushPending(fromWriteSource: false)
