@@ -60,6 +60,7 @@ struct ResourceRoutes: Sendable {
 
     func show(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try request.id(singular: spec.singular)
+        try request.refuseQuery(of: "a single \(spec.singular)")
         let today = context.clock.today()
         return try context.cachedRead(request, resource: spec.name, today: today) { db in
             guard let row = try store.find(db, id: id) else { throw APIError.notFound(spec.singular, String(id)) }

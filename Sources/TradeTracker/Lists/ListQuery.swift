@@ -247,6 +247,15 @@ enum FullTextQuery {
 
 extension HTTPRequest {
     /// The decoded query items, a malformed escape as a problem.
+    /// For a route that takes no query parameters (one record): any given is a 400 naming it, as a list names an
+    /// unknown one, so a misspelt `?format=csv` on a record is not silently ignored.
+    func refuseQuery(of what: String) throws(Problem) {
+        guard query != nil else { return }
+        if let first = try validatedQueryItems().first {
+            throw APIError.invalidParameter(first.name, "is not a parameter of \(what); it takes none")
+        }
+    }
+
     func validatedQueryItems() throws(Problem) -> [(name: String, value: String)] {
         do {
             return try queryItems()

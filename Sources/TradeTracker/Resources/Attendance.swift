@@ -59,6 +59,7 @@ enum Attendance {
         }
         router.add("GET", "/v1/rounds/{id}/participants/{participant_id}") { request in
             let (roundID, participantID) = (try request.id(singular: "round"), try request.id("participant_id", singular: "participant"))
+            try request.refuseQuery(of: "a single attendance")
             guard let row = try context.read({ try find($0, roundID: roundID, participantID: participantID) }) else {
                 throw notFound(roundID: roundID, participantID: participantID)
             }

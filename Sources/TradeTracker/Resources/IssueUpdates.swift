@@ -34,6 +34,7 @@ enum IssueUpdates {
         router.add("GET", "/v1/issues/{id}/updates/{update_id}") { request in
             let issueID = try request.id(singular: "issue")
             let updateID = try request.id("update_id", singular: "issue update")
+            try request.refuseQuery(of: "a single issue update")
             guard let row = try context.read({ try updates.store.find($0, id: updateID) }), row.int("issue_id") == issueID else {
                 throw notFound(updateID, issueID: issueID)
             }

@@ -43,6 +43,7 @@ enum Negotiations {
         let routes = ResourceRoutes(spec: spec, context: context)
         router.add("GET", "/v1/negotiations/by-slug/{slug}") { request in
             let slug = request.pathParameters["slug"] ?? ""
+            try request.refuseQuery(of: "a single negotiation")
             guard let row = try context.read({ try $0.queryOne("SELECT * FROM negotiations WHERE slug = ?", [.text(slug)]) })
             else { throw APIError.notFound(detail: "no negotiation with slug \(slug)") }
             return routes.recordResponse(row)
