@@ -32,8 +32,17 @@ final class Metrics: @unchecked Sendable {
 
     // Everything below is guarded by `lock`.
     private let lock = NSLock()
-    private var requests: [RouteKey: [Int: UInt64]] = [:]
-    private var durations: [RouteKey: Histogram] = [:]
+    /// One entry per route and method, so a request costs one lookup.
+    private struct RouteSeries {
+        var statuses: [Int: UInt64] = [:]
+        var durations = Histogram(bounds: Metrics.durationBuckets.count)
+
+        mutating func record(status: Int, seconds: Double) {
+            statuses[status, default: 0] += 1
+            durations.observe(seconds, bounds: Metrics.durationBuckets)
+        }
+    }
+    private var routes: [RouteKey: RouteSeries] = [:]
     private var writeDurations = Histogram(bounds: Metrics.durationBuckets.count)
     private var batchSizes = Histogram(bounds: Metrics.batchBuckets.count)
     private var rateLimited: UInt64 = 0
@@ -44,8 +53,7 @@ final class Metrics: @unchecked Sendable {
     func recordRequest(route: String?, method: String, status: Int, seconds: Double) {
         let key = RouteKey(route: route ?? "unmatched", method: method)
         lock.lock()
-        requests[key, default: [:]][status, default: 0] += 1
-        durations[key, default: Histogram(bounds: Self.durationBuckets.count)].observe(seconds, bounds: Self.durationBuckets)
+        routes[key, default: RouteSeries()].record(status: status, seconds: seconds)
         lock.unlock()
     }
 
@@ -65,21 +73,22 @@ final class Metrics: @unchecked Sendable {
     /// The exposition, every series in a stable order.
     func render() -> [UInt8] {
         lock.lock()
-        let requests = self.requests, durations = self.durations
+        let routes = self.routes
         let writeDurations = self.writeDurations, batchSizes = self.batchSizes, rateLimited = self.rateLimited
         lock.unlock()
         var out = ""
         out += "# HELP http_requests_total Requests answered, by route template, method and status.\n"
         out += "# TYPE http_requests_total counter\n"
-        for key in requests.keys.sorted(by: Self.order) {
-            for (status, count) in requests[key]!.sorted(by: { $0.key < $1.key }) {
+        let keys = routes.keys.sorted(by: Self.order)
+        for key in keys {
+            for (status, count) in routes[key]!.statuses.sorted(by: { $0.key < $1.key }) {
                 out += "http_requests_total{\(Self.labels(key)),status=\"\(status)\"} \(count)\n"
             }
         }
         out += "# HELP http_request_duration_seconds Time from a request's arrival to its answer, by route template and method.\n"
         out += "# TYPE http_request_duration_seconds histogram\n"
-        for key in durations.keys.sorted(by: Self.order) {
-            out += Self.histogram("http_request_duration_seconds", labels: Self.labels(key), durations[key]!, bounds: Self.durationBuckets)
+        for key in keys {
+            out += Self.histogram("http_request_duration_seconds", labels: Self.labels(key), routes[key]!.durations, bounds: Self.durationBuckets)
         }
         out += "# HELP db_write_duration_seconds Time the writer spent on one transaction (a batch of writes), commit included.\n"
         out += "# TYPE db_write_duration_seconds histogram\n"
