@@ -26,4 +26,10 @@ static inline int csqlite_db_config_dqs(sqlite3 *db, int enable) {
     return sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, enable, (int *)0);
 }
 
+/// SQLITE_CONFIG_MEMSTATUS off: SQLite then stops counting every allocation under one process-wide mutex (two
+/// lock round trips per malloc/free, on every connection). Only before the library initialises; SQLITE_MISUSE after.
+static inline int csqlite_config_memstatus(int enable) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, enable);
+}
+
 #endif

@@ -51,6 +51,11 @@ public final class DatabasePool: @unchecked Sendable {
         }
         try writer.execute("PRAGMA foreign_keys = ON")
         try writer.execute("PRAGMA synchronous = \(configuration.synchronous.rawValue.uppercased())")
+        // Group commit runs each write in its own SAVEPOINT, which copies every page the write touches into the
+        // statement journal. With temp files on disk that journal spills to a temporary file past 64 KiB ("etilqs_*":
+        // an open, pwrites and an unlink per transaction on the writer's thread); in memory it is a buffer that
+        // RELEASE truncates. Temporary tables and sorts of the writer live in memory too, bounded by its cache.
+        try writer.execute("PRAGMA temp_store = MEMORY")
     }
 
     deinit {
