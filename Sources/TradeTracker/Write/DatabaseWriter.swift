@@ -14,8 +14,9 @@ struct WriteJob: Sendable {
 /// The single writer: one thread that owns the write connection and drains a bounded queue in batches (group
 /// commit). Each batch is one `BEGIN IMMEDIATE`, a `SAVEPOINT` per write (a write that fails rolls back alone and
 /// gets its own answer), one `COMMIT` — one fsync under synchronous=FULL. Only after the COMMIT has succeeded do the
-/// batch's post-commit actions run, the change feed learn the new tip (once per batch) and the requesters hear back.
-/// Request workers never wait for it: they queue a job and return a deferred response.
+/// batch's post-commit actions run, the change feed learn the new tip (once per batch) and the requesters hear back,
+/// in that order, on a second thread (`CommitAnswers`) while this one starts the next batch. Request workers never
+/// wait for it: they queue a job and return a deferred response.
 final class DatabaseWriter: @unchecked Sendable {
     private let pool: DatabasePool
     private let changes: ChangeSignal
@@ -34,6 +35,8 @@ final class DatabaseWriter: @unchecked Sendable {
     private var running = true
     private var inBatch = 0
     private let finished = DispatchSemaphore(value: 0)
+    /// Runs each committed batch's cache fills, feed wake-up and answers while this thread commits the next batch.
+    private let answers = CommitAnswers(name: "write-answers")
 
     init(pool: DatabasePool, changes: ChangeSignal, health: StorageHealth, logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024,
          observeBatch: (@Sendable (Int, Double) -> Void)? = nil) {
@@ -45,7 +48,10 @@ final class DatabaseWriter: @unchecked Sendable {
         self.batchLimit = max(1, batchLimit)
         self.queueLimit = max(1, queueLimit)
         let thread = Thread { [self] in
+            // Set from inside: only then does Foundation pass the name to the kernel (perf, top -H, /proc/PID/task).
+            Thread.current.name = "database-writer"
             run()
+            answers.finish()
             finished.signal()
         }
         thread.name = "database-writer"
@@ -198,9 +204,10 @@ final class DatabaseWriter: @unchecked Sendable {
                 }
             }
             health.recordSuccess()
-            for entry in succeeded { for action in entry.actions { action() } }
-            changes.publish(seq)
-            for entry in succeeded { entry.deliver() }
+            var followUps = succeeded.flatMap(\.actions)
+            followUps.append { [changes] in changes.publish(seq) }
+            followUps += succeeded.map(\.deliver)
+            answers.run(followUps)
             return []
         } catch let lost as LostTransaction {
             if retriesLeft { return lost.rerun }
