@@ -14,10 +14,21 @@ public final class SQLiteConnection {
         init(_ hook: @escaping () -> Bool) { self.hook = hook }
     }
 
+    private final class WALHookBox {
+        let hook: (SQLiteConnection, Int32) -> Void
+        unowned let connection: SQLiteConnection
+        init(_ hook: @escaping (SQLiteConnection, Int32) -> Void, connection: SQLiteConnection) {
+            self.hook = hook
+            self.connection = connection
+        }
+    }
+
     private var statementCache: [String: CachedStatement] = [:]
     private var useCounter: UInt64 = 0
     /// Kept alive here while SQLite holds a pointer to it.
     private var commitHook: CommitHookBox?
+    /// Kept alive here while SQLite holds a pointer to it.
+    private var walHook: WALHookBox?
     /// The most prepared statements kept per connection.
     public let statementCacheCapacity: Int
     /// The path (or URI) the connection was opened with.
@@ -67,9 +78,11 @@ public final class SQLiteConnection {
         statementCache.removeAll()
         if let handle {
             sqlite3_commit_hook(handle, nil, nil)
+            sqlite3_wal_hook(handle, nil, nil)
             sqlite3_close_v2(handle)
         }
         commitHook = nil
+        walHook = nil
         handle = nil
     }
 
@@ -174,6 +187,23 @@ public final class SQLiteConnection {
         sqlite3_commit_hook(handle, { context in
             guard let context else { return 0 }
             return Unmanaged<CommitHookBox>.fromOpaque(context).takeUnretainedValue().hook() ? 1 : 0
+        }, Unmanaged.passUnretained(box).toOpaque())
+    }
+
+    /// Installs a hook SQLite calls after each commit in WAL mode, on the committing thread, with the frames now in
+    /// the WAL. It replaces SQLite's automatic checkpoint (`wal_autocheckpoint`), so the hook must keep the WAL short.
+    public func setWALHook(_ hook: ((SQLiteConnection, Int32) -> Void)?) {
+        guard let handle else { return }
+        walHook = hook.map { WALHookBox($0, connection: self) }
+        guard let box = walHook else {
+            sqlite3_wal_hook(handle, nil, nil)
+            return
+        }
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            guard let context else { return SQLITE_OK }
+            let box = Unmanaged<WALHookBox>.fromOpaque(context).takeUnretainedValue()
+            box.hook(box.connection, frames)
+            return SQLITE_OK
         }, Unmanaged.passUnretained(box).toOpaque())
     }
 
