@@ -16,6 +16,7 @@ public final class DatabasePool: @unchecked Sendable {
     private var idleReaders: [SQLiteConnection]
     private var borrowedReaders = 0
     private var isClosed = false
+    private var checkpointer: WALCheckpointer?
 
     /// Opens the writer (creating the file), switches it to WAL and applies the pragmas,
     /// then opens the readers eagerly so a bad path or permission fails at start.
@@ -26,9 +27,9 @@ public final class DatabasePool: @unchecked Sendable {
         self.configuration = configuration
         let timeout = configuration.busyTimeoutMilliseconds
         writer = try SQLiteConnection(path: configuration.path, flags: [.readWrite, .create, .noMutex], busyTimeoutMilliseconds: timeout)
+        var readers: [SQLiteConnection] = []
         do {
             try DatabasePool.configureWriter(writer, configuration)
-            var readers: [SQLiteConnection] = []
             for _ in 0..<configuration.readerCount {
                 let reader = try SQLiteConnection(path: configuration.path, flags: [.readOnly, .noMutex], busyTimeoutMilliseconds: timeout)
                 // Belt and braces with the read-only open: also refuses writes to attached or temp databases.
@@ -37,7 +38,14 @@ public final class DatabasePool: @unchecked Sendable {
             }
             allReaders = readers
             idleReaders = readers
+            if let frames = configuration.checkpointFrames {
+                let checkpointer = try WALCheckpointer(path: configuration.path, busyTimeoutMilliseconds: timeout,
+                                                       thresholdFrames: frames, limitFrames: 2 * frames)
+                checkpointer.watch(writer)
+                self.checkpointer = checkpointer
+            }
         } catch {
+            for reader in readers { reader.close() }
             writer.close()
             throw error
         }
@@ -51,6 +59,11 @@ public final class DatabasePool: @unchecked Sendable {
         }
         try writer.execute("PRAGMA foreign_keys = ON")
         try writer.execute("PRAGMA synchronous = \(configuration.synchronous.rawValue.uppercased())")
+        // Group commit runs each write in its own SAVEPOINT, which copies every page the write touches into the
+        // statement journal. With temp files on disk that journal spills to a temporary file past 64 KiB ("etilqs_*":
+        // an open, pwrites and an unlink per transaction on the writer's thread); in memory it is a buffer that
+        // RELEASE truncates. Temporary tables and sorts of the writer live in memory too, bounded by its cache.
+        try writer.execute("PRAGMA temp_store = MEMORY")
     }
 
     deinit {
@@ -149,6 +162,8 @@ public final class DatabasePool: @unchecked Sendable {
             condition.wait()
         }
         guard !alreadyClosed else { return }
+        // Before the writer, whose close is the last one and checkpoints what is left.
+        checkpointer?.stop()
         for reader in allReaders { reader.close() }
         idleReaders.removeAll()
         writer.close()

@@ -15,8 +15,9 @@ final class DatabasePoolTests: XCTestCase {
         database?.remove()
     }
 
-    private func makePool(readers: Int = 4, synchronous: Synchronous = .full) throws -> DatabasePool {
-        let pool = try DatabasePool(DatabaseConfiguration(path: database.path, readerCount: readers, synchronous: synchronous))
+    private func makePool(readers: Int = 4, synchronous: Synchronous = .full, checkpointFrames: Int? = 1000) throws -> DatabasePool {
+        let pool = try DatabasePool(DatabaseConfiguration(path: database.path, readerCount: readers, synchronous: synchronous,
+                                                          checkpointFrames: checkpointFrames))
         self.pool = pool
         return pool
     }
@@ -149,6 +150,36 @@ final class DatabasePoolTests: XCTestCase {
         }
         XCTAssertThrowsSQLiteError(try pool.write { _ in 1 }) { XCTAssertTrue($0.isClosed) }
         XCTAssertFalse(pool.isWritable())
+    }
+
+    private func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
+    }
+
+    /// Frames in the WAL file, which only grows while no checkpoint has let the writer start it over.
+    private func walFrames() -> Int {
+        max(0, fileSize(database.path + "-wal") - 32) / (4096 + 24)
+    }
+
+    func testTheWALIsCheckpointedBesideTheWriterPastTheThreshold() throws {
+        // Threshold 30 frames, the writer's own limit 60: commits stop between the two, so only the checkpoint thread
+        // can have copied pages into the database file (SQLite's automatic checkpoint would wait for 1,000).
+        let pool = try makePool(readers: 1, checkpointFrames: 30)
+        let before = fileSize(database.path)
+        try pool.write { try $0.execute("CREATE TABLE t (x TEXT)") }
+        var rows = 0
+        while walFrames() < 34 {
+            try pool.write { try $0.run("INSERT INTO t VALUES (?)", [.text(String(repeating: "x", count: 3000) + "\(rows)")]) }
+            rows += 1
+        }
+        XCTAssertLessThan(walFrames(), 60, "the writer's own limit was not reached")
+        var grown = false
+        for _ in 0..<3000 where !grown {   // polls for the thread, up to 30 s; no timing is asserted
+            grown = fileSize(database.path) > before
+            if !grown { usleep(10_000) }
+        }
+        XCTAssertTrue(grown, "a checkpoint copied the WAL into the database file (\(before) bytes before, \(fileSize(database.path)) now)")
+        XCTAssertEqual(try pool.read { try $0.scalar("SELECT count(*) FROM t") }, .integer(Int64(rows)))
     }
 
     func testOpeningInMissingDirectoryFails() {

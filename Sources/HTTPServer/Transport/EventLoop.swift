@@ -50,10 +50,11 @@ final class EventLoop: @unchecked Sendable {
         self.epollFD = epollFD
         self.wakeFD = wakeFD
         let thread = Thread { [self] in
+            // Set from inside: only then does Foundation pass the name to the kernel (perf, top -H, /proc/PID/task).
+            Thread.current.name = name
             run()
             exited.signal()
         }
-        thread.name = name
         thread.stackSize = 1 << 20
         started = true
         thread.start()

@@ -14,10 +14,11 @@ public final class WorkerPool: @unchecked Sendable {
         for i in 0..<max(1, threadCount) {
             exited.enter()
             let thread = Thread { [self] in
+                // Set from inside: only then does Foundation pass the name to the kernel (perf, top -H, /proc/PID/task).
+                Thread.current.name = "\(name)-\(i)"
                 run()
                 exited.leave()
             }
-            thread.name = "\(name)-\(i)"
             thread.stackSize = 1 << 20
             threads.append(thread)
             thread.start()

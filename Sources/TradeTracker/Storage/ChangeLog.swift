@@ -18,24 +18,47 @@ enum ChangeLog {
             json.endObject()
         }
         json.endObject()
+        try append(db, resource: resource, recordID: recordID, action: action, changesJSON: json.bytes, context: context)
+    }
+
+    /// `changesJSON` is the object of field changes, encoded (see `diff`).
+    static func append(_ db: SQLiteConnection, resource: String, recordID: Int64, action: Action,
+                       changesJSON: [UInt8], context: WriteContext) throws {
         try db.run("""
             INSERT INTO change_log (at, resource, record_id, action, actor, request_id, changes)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """, [.text(context.now), .text(resource), .integer(recordID), .text(action.rawValue),
                   context.actor.map(SQLValue.text) ?? .null, context.requestID.map(SQLValue.text) ?? .null,
-                  .text(String(decoding: json.bytes, as: UTF8.self))])
+                  .text(String(decoding: changesJSON, as: UTF8.self))])
     }
 
-    /// Field-by-field changes between two versions of a record (`nil` side = created or deleted).
-    static func diff(spec: ResourceSpec, before: RecordValues?, after: RecordValues?) -> [(String, before: JSONValue, after: JSONValue)] {
-        var changes: [(String, before: JSONValue, after: JSONValue)] = []
+    /// Field-by-field changes between two versions of a record (`nil` side = created or deleted), encoded as the
+    /// object `append` stores: `{"field": {"before": …, "after": …}, …}`. Written straight from the column values,
+    /// on the writer's thread, for every write.
+    static func diff(spec: ResourceSpec, before: RecordValues?, after: RecordValues?) -> [UInt8] {
+        var json = JSONWriter(capacity: 256)
+        json.beginObject()
         for field in spec.fields {
             let old = before?[field.column], new = after?[field.column]
             if before != nil && after != nil && old == new { continue }
-            changes.append((field.name,
-                            before: old.map { RecordEncoder.jsonValue($0, field: field) } ?? .null,
-                            after: new.map { RecordEncoder.jsonValue($0, field: field) } ?? .null))
+            json.key(field.name)
+            json.beginObject()
+            json.key("before")
+            write(old, field: field, into: &json)
+            json.key("after")
+            write(new, field: field, into: &json)
+            json.endObject()
         }
-        return changes
+        json.endObject()
+        return json.bytes
+    }
+
+    private static func write(_ value: SQLValue?, field: Field, into json: inout JSONWriter) {
+        guard let value else { return json.null() }
+        // A JSON column's stored text and a real's digits go through the parser, as they always have: the log holds
+        // them normalised (and a non-finite real as null). Text, integers and null come out the same either way.
+        if field.isJSONColumn { return json.value(RecordEncoder.jsonValue(value, field: field)) }
+        if case .real = value { return json.value(RecordEncoder.jsonValue(value, field: field)) }
+        RecordEncoder.writeValue(value, field: field, into: &json)
     }
 }

@@ -77,7 +77,7 @@ struct ResourceStore: Sendable {
         try db.run(sql, bindings)
         let id = stamp.id ?? db.lastInsertRowID
         try ChangeLog.append(db, resource: spec.name, recordID: id, action: .created,
-                             changes: ChangeLog.diff(spec: spec, before: nil, after: values), context: context)
+                             changesJSON: ChangeLog.diff(spec: spec, before: nil, after: values), context: context)
         return id
     }
 
@@ -88,7 +88,7 @@ struct ResourceStore: Sendable {
             let sets = (changed.map { "\($0) = ?" } + ["updated_at = ?", "version = version + 1"]).joined(separator: ", ")
             try db.run("UPDATE \(spec.table) SET \(sets) WHERE id = ?", changed.map { new[$0]! } + [.text(context.now), .integer(id)])
             try ChangeLog.append(db, resource: spec.name, recordID: id, action: .updated,
-                                 changes: ChangeLog.diff(spec: spec, before: old, after: new), context: context)
+                                 changesJSON: ChangeLog.diff(spec: spec, before: old, after: new), context: context)
         }
         guard let row = try find(db, id: id) else { throw SQLiteError(code: 1, message: "updated row vanished") }
         return row
@@ -107,6 +107,6 @@ struct ResourceStore: Sendable {
     func delete(_ db: SQLiteConnection, id: Int64, old: RecordValues, context: WriteContext) throws {
         try db.run("DELETE FROM \(spec.table) WHERE id = ?", [.integer(id)])
         try ChangeLog.append(db, resource: spec.name, recordID: id, action: .deleted,
-                             changes: ChangeLog.diff(spec: spec, before: old, after: nil), context: context)
+                             changesJSON: ChangeLog.diff(spec: spec, before: old, after: nil), context: context)
     }
 }
