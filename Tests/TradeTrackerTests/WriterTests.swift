@@ -88,6 +88,48 @@ final class WriterTests: XCTestCase {
                        "only the writes that succeeded are in the change log")
     }
 
+    /// A batch with a failing write runs again with savepoints; a write that consumes input as it runs (an import)
+    /// must not run twice, so its batch has savepoints from the start and it runs exactly once.
+    func testAWriteThatCannotRunTwiceRunsOnceInABatchWithAFailingWrite() throws {
+        let api = ResourceAPI(app)
+        _ = try api.source(url: "https://example.org/taken", title: "Taken")
+        let release = app.holdWriter()
+        let app = self.app!
+        let group = DispatchGroup()
+        let statuses = LockedList<Int>()
+        let runs = LockedList<Int>()
+        let outcome = LockedList<Bool>()
+        let context = WriteContext(actor: "test", requestID: nil, now: Timestamp.format(epochMilliseconds: 0), today: CalendarDate(daysSinceEpoch: 0))
+        // A first write the writer takes at once and holds on to, so that the next four make one batch.
+        group.enter()
+        try app.app.writes.submit(context, { _ in }, completion: { _ in group.leave() })
+        Thread.sleep(forTimeInterval: 0.3)   // the writer takes it into a batch of its own, then waits for the file
+        group.enter()
+        try app.app.writes.submit(context, rerunnable: false, { transaction in
+            runs.append(1)
+            try transaction.db.run("INSERT INTO app_settings (name, value) VALUES ('written_once', 'yes')")
+        }, completion: { result in
+            outcome.append((try? result.get()) != nil)
+            group.leave()
+        })
+        // Queued first, so it has run when the failing writes after it send the batch round again.
+        for i in 0..<3 {
+            group.enter()
+            Thread.detachNewThread {
+                let response = try? ResourceAPI(app).post("/v1/sources", #"{"url":"https://example.org/taken","title":"Duplicate \#(i)"}"#)
+                statuses.append(response?.status ?? -1)
+                group.leave()
+            }
+        }
+        XCTAssertTrue(eventually(timeout: 10) { app.app.writes.writer.pending == 5 }, "pending: \(app.app.writes.writer.pending)")
+        release()
+        XCTAssertEqual(group.wait(timeout: .now() + 20), .success)
+        XCTAssertEqual(statuses.items, [409, 409, 409])
+        XCTAssertEqual(outcome.items, [true])
+        XCTAssertEqual(runs.items.count, 1, "the write ran once")
+        XCTAssertEqual(try app.query("SELECT value FROM app_settings WHERE name = 'written_once'").first?.text("value"), "yes")
+    }
+
     func testAFullWriteQueueAnswers503WithRetryAfter() throws {
         app.stop()
         app = try TestApp { $0.tokens = Fixtures.tokens; $0.writerQueueLimit = 2 }

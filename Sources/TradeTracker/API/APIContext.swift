@@ -77,7 +77,9 @@ extension APIContext {
     /// Queues a write and returns at once with a deferred response, completed once the write's commit is durable
     /// (or with its problem); the request worker is free meanwhile. A body with field problems is answered from a
     /// reader instead (see `WriteService.rehearse`), so requests that cannot succeed never occupy the writer.
-    func respondAfterCommit(_ request: HTTPRequest, _ write: WriteContext, knownInvalid: Bool = false,
+    /// `rerunnable` (the default, for a route's own write): `body` reads nothing but the database, so the writer may run
+    /// it again after rolling its batch back; false for a body that consumes input as it runs (an import, a batch).
+    func respondAfterCommit(_ request: HTTPRequest, _ write: WriteContext, knownInvalid: Bool = false, rerunnable: Bool = true,
                             _ body: @escaping @Sendable (WriteTransaction) throws -> WriteOutcome) throws -> HTTPResponse {
         // One operation of a batch: the batch runs the write in its own transaction.
         if let slot = request.attributes[BatchOperationKey.self] {
@@ -87,7 +89,7 @@ extension APIContext {
         if knownInvalid { try writes.rehearse(write, body) }
         let deferred = DeferredResponse()
         let instance = request.path, requestID = request.requestID
-        try writes.submitOnce(write, body) { result in
+        try writes.submitOnce(write, rerunnable: rerunnable, body) { result in
             switch result {
             case .success(let outcome): deferred.complete(outcome.response)
             case .failure(let problem): deferred.complete(ProblemRenderer.response(problem, instance: instance, requestID: requestID))

@@ -41,7 +41,7 @@ struct BatchRoutes {
         let operations = try Self.decode(try RequestBody.object(request))
         let write = try context.writeContext(request)
         let (router, base) = (router, request)
-        return try context.respondAfterCommit(request, write) { transaction in
+        return try context.respondAfterCommit(request, write, rerunnable: false) { transaction in
             var results: [WriteOutcome] = []
             var ids: [Int64?] = []
             for (index, operation) in operations.enumerated() {

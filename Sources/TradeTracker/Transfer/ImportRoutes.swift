@@ -33,7 +33,7 @@ struct ImportRoutes {
         guard !request.body.isEmpty else { throw APIError.malformedJSON("the request has no body; send NDJSON records, one a line") }
         let write = try context.writeContext(request)
         let (writes, body, maxLineBytes) = (context.writes, request.body, maxLineBytes)
-        return try context.respondAfterCommit(request, write) { transaction in
+        return try context.respondAfterCommit(request, write, rerunnable: false) { transaction in
             let started = ContinuousClock.now
             // Made here, so a write the writer runs again (its transaction lost to another's fault) reads from the start.
             let decoder = ImportDecoder([.init(file: nil, resource: resource, lines: NDJSONLines(bytes: body, maxLineBytes: maxLineBytes))])

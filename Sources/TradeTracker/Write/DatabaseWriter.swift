@@ -9,6 +9,10 @@ struct WriteJob: Sendable {
     let execute: @Sendable (WriteTransaction) throws -> @Sendable () -> Void
     /// Called with the problem when the write, or the commit it was part of, failed.
     let fail: @Sendable (Problem) -> Void
+    /// `execute` depends on nothing but the database, so running it again after its transaction was rolled back
+    /// does the same write. False for writes that consume input as they go (an import reading its lines): their
+    /// batch gives every write a savepoint from the start, and a lost transaction fails them instead of rerunning.
+    var rerunnable = false
 }
 
 /// The single writer: one thread that owns the write connection and drains a bounded queue in batches (group
@@ -162,7 +166,7 @@ final class DatabaseWriter: @unchecked Sendable {
         var remaining = batch
         var attempts = 0
         while !remaining.isEmpty {
-            let isolated = isolatedBatchesLeft > 0
+            let isolated = isolatedBatchesLeft > 0 || remaining.contains { !$0.rerunnable }
             switch attempt(remaining, isolated: isolated, retriesLeft: attempts < 2) {
             case .finished:
                 remaining = []
@@ -214,6 +218,8 @@ final class DatabaseWriter: @unchecked Sendable {
                         guard isolated else {
                             // No savepoint to roll back to: drop the batch's work, nobody has heard anything yet.
                             if db.isInTransaction { try? db.execute("ROLLBACK TRANSACTION") }
+                            // Alone in its batch, the write is answered now: there is nothing to run again.
+                            if jobs.count == 1 { throw FailedAlone(problem: self.problem(for: error)) }
                             throw NeedsSavepoints()
                         }
                         let problem = self.problem(for: error)
@@ -244,10 +250,16 @@ final class DatabaseWriter: @unchecked Sendable {
             return .finished
         } catch is NeedsSavepoints {
             return .needsSavepoints
+        } catch let alone as FailedAlone {
+            jobs[0].fail(alone.problem)
+            return .finished
         } catch let lost as LostTransaction {
-            if retriesLeft { return .lost(lost.rerun) }
+            // A write that ran and cannot run again hears that its transaction was lost.
+            let (again, spent) = (lost.rerun.filter(\.rerunnable), lost.rerun.filter { !$0.rerunnable })
+            let rerun = retriesLeft ? again : []
             let problem = APIError.storageUnavailable("the database could not complete the write")
-            for job in lost.rerun { job.fail(problem) }
+            for job in spent + (retriesLeft ? [] : again) { job.fail(problem) }
+            if !rerun.isEmpty { return .lost(rerun) }
             return .finished
         } catch {
             // Nothing of the batch was kept. Before BEGIN no write ran, so all hear why; after it, the writes that
@@ -268,6 +280,10 @@ final class DatabaseWriter: @unchecked Sendable {
             logger.error("write failed: \(error)")
             return APIError.internalError()
         }
+    }
+
+    private struct FailedAlone: Error {
+        let problem: Problem
     }
 
     private struct LostTransaction: Error {

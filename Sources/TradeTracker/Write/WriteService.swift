@@ -54,23 +54,24 @@ final class WriteService: Sendable {
 
     /// Queues `body` for the writer; `completion` runs (on the writer thread) once its commit is durable, or with the
     /// problem that stopped it. A full queue is a 503 thrown at once.
-    func submit<T: Sendable>(_ context: WriteContext, _ body: @escaping @Sendable (WriteTransaction) throws -> T,
+    /// `rerunnable`: `body` depends on nothing but the database (see `WriteJob.rerunnable`).
+    func submit<T: Sendable>(_ context: WriteContext, rerunnable: Bool = false, _ body: @escaping @Sendable (WriteTransaction) throws -> T,
                              completion: @escaping @Sendable (Result<T, Problem>) -> Void) throws(Problem) {
         try writer.submit(WriteJob(context: context, execute: { transaction in
             let result = try body(transaction)
             return { completion(.success(result)) }
-        }, fail: { completion(.failure($0)) }))
+        }, fail: { completion(.failure($0)) }, rerunnable: rerunnable))
     }
 
     /// `submit` for a request that may carry an Idempotency-Key: the first successful outcome is stored in the
     /// same transaction and replayed for the same key and request; another request with the key is a 422, and one
     /// still running with it a 409.
-    func submitOnce(_ context: WriteContext, _ body: @escaping @Sendable (WriteTransaction) throws -> WriteOutcome,
+    func submitOnce(_ context: WriteContext, rerunnable: Bool = false, _ body: @escaping @Sendable (WriteTransaction) throws -> WriteOutcome,
                     completion: @escaping @Sendable (Result<WriteOutcome, Problem>) -> Void) throws(Problem) {
-        guard let claim = context.idempotency else { return try submit(context, body, completion: completion) }
+        guard let claim = context.idempotency else { return try submit(context, rerunnable: rerunnable, body, completion: completion) }
         try idempotency.begin(claim)
         do {
-            try submit(context, Self.once(claim, body)) { [idempotency] result in
+            try submit(context, rerunnable: rerunnable, Self.once(claim, body)) { [idempotency] result in
                 idempotency.end(claim)
                 completion(result)
             }
