@@ -26,6 +26,8 @@ rules are made to hold where the request alone decides them:
 - `imposed_on` equal to `imposed_by` (tariff measures, tariff rates) becomes another country;
 - in a batch, a `$k.id` that names an operation that is not earlier (or one that is a DELETE, whose result has no
   id) names the nearest earlier POST or PATCH instead, or becomes id 1 in the first operation;
+- the body of POST /v1/import (the schema can only say "a string": NDJSON's lines are records of many resources)
+  becomes one valid line, a source with a fresh title, without `resource=` (which would make a plain record);
 - an invented list `cursor` (valid as a string, but not one the server issued) becomes a real one: the same list
   is asked for its first page of one record and that page's `next_cursor` is sent; when it has none, the cursor
   is left out.
@@ -234,6 +236,25 @@ def real_cursor(case, query):
         del query["cursor"]
 
 
+@schemathesis.serializer("application/x-ndjson", "application/ndjson")
+def ndjson(ctx, value):
+    """NDJSON bodies (POST /v1/import): a generated string goes on the wire as it is; a JSON value as one line."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return (json.dumps(value) + "\n").encode("utf-8")
+
+
+def fix_import(case):
+    if isinstance(case.query, dict):
+        case.query.pop("resource", None)
+    line = {"resource": "sources", "record": {"title": "schemathesis import " + uuid.uuid4().hex}}
+    case.body = json.dumps(line) + "\n"
+
+
 @schemathesis.hook
 def before_call(context, case, **kwargs):
     if case.operation.path == "/v1/changes" and case.query and "wait" in case.query:
@@ -250,6 +271,9 @@ def before_call(context, case, **kwargs):
             if name.lower() == "idempotency-key" and isinstance(value, str) and VALID_KEY.match(value):
                 case.headers[name] = "st-" + uuid.uuid4().hex
     if case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    if case.operation.path == "/v1/import":
+        fix_import(case)
         return
     if isinstance(case.query, dict):
         fix_query(case, case.query)
