@@ -68,6 +68,37 @@ final class ServerTests: ServerTestCase {
         XCTAssertEqual(bodies, ["1", "second", "3"])
     }
 
+    /// Handlers run on the event loop: thousands of pipelined requests answered at once must not nest one call per
+    /// request (the loop's stack is 1 MiB).
+    func testTwoThousandPipelinedRequestsAreAnsweredInOrder() throws {
+        let server = try startServer()
+        let client = try server.client()
+        try client.send(String(repeating: "GET /items/7 HTTP/1.1\r\nHost: h\r\n\r\n", count: 2000))
+        for i in 0..<2000 {
+            let response = try client.readResponse()
+            XCTAssertEqual(response.bodyText, "7", "response \(i)")
+            if response.bodyText != "7" { break }
+        }
+    }
+
+    /// An offloaded route runs on the worker pool: while its handler waits, its event loop (the only one here) goes on
+    /// answering other connections.
+    func testAnOffloadedHandlerDoesNotHoldItsEventLoop() throws {
+        let server = try startServer {
+            $0.eventLoopCount = 1
+            $0.offloadedPathPrefixes = ["/slow"]
+        }
+        server.slowGate.close()
+        let slow = try server.client()
+        try slow.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
+        XCTAssertTrue(server.slowGate.waitForArrival(), "the slow handler started")
+        let fast = try server.client()
+        try fast.send("GET /items/2 HTTP/1.1\r\nHost: h\r\n\r\n")
+        XCTAssertEqual(try fast.readResponse(timeout: 2).bodyText, "2", "answered while the slow handler is held at its gate (for up to 5 s)")
+        server.slowGate.open()
+        XCTAssertEqual(try slow.readResponse().bodyText, "slow")
+    }
+
     func testChunkedUploadIsEchoedWithTrailers() throws {
         let server = try startServer()
         let client = try server.client()

@@ -204,7 +204,13 @@ final class ClientConnection: @unchecked Sendable {
                     write(refusal, version: .http11, keepAlive: false, headOnly: request.method == "HEAD")
                     return
                 }
-                context.workers.submit { [self] in self.process(request) }
+                if context.configuration.isOffloaded(request.path) {
+                    context.workers.submit { [self] in self.process(request) }
+                } else {
+                    // After the events at hand, as a task of the loop: a response written at once drives the next
+                    // pipelined request from here, which would otherwise recurse once per request.
+                    loop.execute { [self] in self.process(request) }
+                }
                 return
             case .error(let error):
                 guard enterProcessing() else { return }

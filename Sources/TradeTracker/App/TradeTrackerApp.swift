@@ -104,6 +104,9 @@ public final class TradeTrackerApp: Sendable {
         serverConfiguration.limits.maxBodyBytesByPath[ImportRoutes.path] = configuration.maxImportBytes
         // An orchestrator's probes are answered even when a flood of connections holds every slot.
         serverConfiguration.probePaths = ["/healthz", "/readyz"]
+        // What may hold its thread for long goes to the worker pool, so no event loop (and none of its connections,
+        // the probes included) waits for it: backups, imports, batches.
+        serverConfiguration.offloadedPathPrefixes = ["/v1/admin/", "/v1/import", "/v1/batch"]
         server = HTTPServer(configuration: serverConfiguration, responder: responder, logger: logger)
         let server = self.server, feed = self.feed, writer = writes.writer
         metrics.gauges = [
