@@ -65,7 +65,7 @@ extension ClientConnection {
             return
         }
         phase = .closed
-        cancelSources()
+        cancelWatcher()
     }
 
     /// For the worker: true when the connection was closed meanwhile (and then finishes that close).
@@ -82,16 +82,16 @@ extension ClientConnection {
         guard closeDeferred else { return }
         closeDeferred = false
         phase = .closed
-        cancelSources()
+        cancelWatcher()
     }
 
     /// Must hold `lock`.
-    func cancelSources() {
+    func cancelWatcher() {
         watcher?.cancel()
     }
 
     /// On the loop, once: no event for the descriptor can come any more, so it is closed.
-    func sourceCancelled() {
+    func watcherCancelled() {
         lock.lock()
         watcher = nil
         lock.unlock()

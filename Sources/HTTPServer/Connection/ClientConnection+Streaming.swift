@@ -25,7 +25,7 @@ extension ClientConnection {
                 loop.execute { self.streamFinish() }
             })
         streamStarter = starter
-        flushPending(fromWriteSource: false)
+        flushPending(waitedForWritable: false)
     }
 
     /// On the connection's loop: queue bytes of the stream and write what the socket takes.
@@ -38,7 +38,7 @@ extension ClientConnection {
         case .streaming:
             pending = bytes
             pendingOffset = 0
-            flushPending(fromWriteSource: false)
+            flushPending(waitedForWritable: false)
         case .writing:
             guard pending.count - pendingOffset + bytes.count <= Self.maxStreamBacklog else {
                 close()
@@ -87,7 +87,7 @@ extension ClientConnection {
                 guard let self else { return }
                 loop.execute { self.close() }
             })
-        flushPending(fromWriteSource: false)
+        flushPending(waitedForWritable: false)
     }
 
     /// After a flush: the head is out (start the producer), or a piece is (let the producer go on).
@@ -129,7 +129,7 @@ extension ClientConnection {
         case .producing:
             pending = bytes
             pendingOffset = 0
-            flushPending(fromWriteSource: false)
+            flushPending(waitedForWritable: false)
         case .writing:
             pending.append(contentsOf: bytes)
         default:

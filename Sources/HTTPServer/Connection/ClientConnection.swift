@@ -78,8 +78,8 @@ final class ClientConnection: @unchecked Sendable {
         // the connection until the descriptor is closed) drops it.
         let watcher = IOWatcher(fd: fd, loop: loop,
                                 onReadable: { [unowned self] in self.onReadable() },
-                                onWritable: { [unowned self] in self.flushPending(fromWriteSource: true) },
-                                onCancel: { [self] in self.sourceCancelled() })
+                                onWritable: { [unowned self] in self.flushPending(waitedForWritable: true) },
+                                onCancel: { [self] in self.watcherCancelled() })
         lock.lock()
         self.watcher = watcher
         arm(.header, probesOnly ? min(context.configuration.probeTimeout, context.configuration.headerTimeout) : context.configuration.headerTimeout)
@@ -290,10 +290,10 @@ final class ClientConnection: @unchecked Sendable {
                                       streaming: producedLater && version == .http10, chunked: producedLater && version == .http11)
         pendingOffset = 0
         closeAfterWrite = !keepAlive
-        flushPending(fromWriteSource: false)
+        flushPending(waitedForWritable: false)
     }
 
-    func flushPending(fromWriteSource: Bool) {
+    func flushPending(waitedForWritable: Bool) {
         while pendingOffset < pending.count {
             let result = pending.withUnsafeBytes { raw in
                 SystemCalls.send(fd, UnsafeRawBufferPointer(rebasing: raw[pendingOffset...]))
@@ -311,7 +311,7 @@ final class ClientConnection: @unchecked Sendable {
         }
         pending = []
         pendingOffset = 0
-        if fromWriteSource {
+        if waitedForWritable {
             lock.lock()
             if writeArmed && !closing {
                 watcher?.setWriting(false)

@@ -38,12 +38,14 @@ public final class HTTPServer: @unchecked Sendable {
     /// Binds, listens and starts accepting. Throws `SystemError` when the address cannot be used.
     public func start() throws {
         signal(SIGPIPE, SIG_IGN)
-        for loop in context.eventLoops { try loop.start() }
         let fd = try Listener.bind(host: configuration.host, port: configuration.port, backlog: configuration.backlog, logger: logger)
         let port: Int
         do {
             port = try Listener.localPort(fd)
+            // After the bind: an address in use leaves no loop thread behind.
+            for loop in context.eventLoops { try loop.start() }
         } catch {
+            for loop in context.eventLoops { loop.stop(timeout: .seconds(1)) }
             SystemCalls.close(fd, logger: logger)
             throw error
         }

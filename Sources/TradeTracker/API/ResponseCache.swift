@@ -21,17 +21,13 @@ final class ResponseCache: @unchecked Sendable {
         let day: Int
     }
 
-    private struct Entry {
-        let generation: UInt64
-        let response: HTTPResponse
-    }
-
     // All state is guarded by `lock`.
     private let lock = NSLock()
     private var generation: UInt64 = 0
     /// Each reader connection's data_version when it last looked.
     private var versions: [ObjectIdentifier: Int64] = [:]
-    private var entries: [Key: Entry] = [:]
+    /// Answers of the current generation only: a new generation empties it.
+    private var entries: [Key: HTTPResponse] = [:]
     private var bytes = 0
     let maxEntries: Int
     let maxBytes: Int
@@ -47,10 +43,21 @@ final class ResponseCache: @unchecked Sendable {
     /// The current generation as seen from `db`, a reader connection outside a transaction; nil (do not cache) if
     /// SQLite does not say.
     func generation(_ db: SQLiteConnection) throws -> UInt64? {
-        guard case .integer(let version)? = try db.scalar("PRAGMA data_version") else { return nil }
+        try lookup(nil, on: db).generation
+    }
+
+    /// The generation as seen from `db` and the answer kept for `key`, under one lock.
+    func lookup(_ key: Key?, on db: SQLiteConnection) throws -> (generation: UInt64?, hit: HTTPResponse?) {
+        guard case .integer(let version)? = try db.scalar("PRAGMA data_version") else { return (nil, nil) }
         let id = ObjectIdentifier(db)
         lock.lock()
         defer { lock.unlock() }
+        noteVersion(version, of: id)
+        return (generation, key.flatMap { entries[$0] })
+    }
+
+    /// Must hold `lock`.
+    private func noteVersion(_ version: Int64, of id: ObjectIdentifier) {
         if versions[id] != version {
             // A connection seen for the first time may have missed commits too.
             versions[id] = version
@@ -58,14 +65,12 @@ final class ResponseCache: @unchecked Sendable {
             entries.removeAll(keepingCapacity: true)
             bytes = 0
         }
-        return generation
     }
 
     func get(_ key: Key, generation: UInt64) -> HTTPResponse? {
         lock.lock()
         defer { lock.unlock() }
-        guard let entry = entries[key], entry.generation == generation else { return nil }
-        return entry.response
+        return generation == self.generation ? entries[key] : nil
     }
 
     func put(_ key: Key, generation: UInt64, _ response: HTTPResponse) {
@@ -79,8 +84,8 @@ final class ResponseCache: @unchecked Sendable {
             entries.removeAll(keepingCapacity: true)
             bytes = 0
         }
-        if let old = entries.updateValue(Entry(generation: generation, response: response), forKey: key) {
-            bytes -= old.response.body.count + key.target.utf8.count
+        if let old = entries.updateValue(response, forKey: key) {
+            bytes -= old.body.count + key.target.utf8.count
         }
         bytes += size
     }
@@ -99,8 +104,8 @@ extension APIContext {
                     build: (SQLiteConnection) throws -> HTTPResponse) throws -> HTTPResponse {
         let key = ResponseCache.Key(resource: resource, target: request.target, day: today.daysSinceEpoch)
         return try read { db in
-            let generation = try responses.generation(db)
-            if let generation, let hit = responses.get(key, generation: generation) { return hit }
+            let (generation, hit) = try responses.lookup(key, on: db)
+            if let hit { return hit }
             var response = try build(db)
             guard let generation, response.status == 200, !response.isDeferredOrStreamed else { return response }
             if !response.headers.contains("ETag") { response.headers.add("ETag", EntityTag.strong(for: response.body)) }

@@ -226,7 +226,7 @@ final class DatabaseWriter: @unchecked Sendable {
                         guard db.isInTransaction else {
                             // SQLite ended the transaction itself: this write failed, the ones before it lost their work.
                             job.fail(problem)
-                            throw LostTransaction(rerun: succeeded.map(\.job) + jobs[(index + 1)...])
+                            throw LostTransaction(ran: succeeded.map(\.job), notRun: Array(jobs[(index + 1)...]))
                         }
                         try? db.run("ROLLBACK TO SAVEPOINT write_job")
                         try? db.run("RELEASE SAVEPOINT write_job")
@@ -254,13 +254,15 @@ final class DatabaseWriter: @unchecked Sendable {
             jobs[0].fail(alone.problem)
             return .finished
         } catch let lost as LostTransaction {
-            // A write that ran and cannot run again hears that its transaction was lost.
-            let (again, spent) = (lost.rerun.filter(\.rerunnable), lost.rerun.filter { !$0.rerunnable })
-            let rerun = retriesLeft ? again : []
+            // A write that ran and cannot run again hears that its transaction was lost; one that never ran can.
+            let again = lost.ran.filter(\.rerunnable) + lost.notRun
             let problem = APIError.storageUnavailable("the database could not complete the write")
-            for job in spent + (retriesLeft ? [] : again) { job.fail(problem) }
-            if !rerun.isEmpty { return .lost(rerun) }
-            return .finished
+            for job in lost.ran where !job.rerunnable { job.fail(problem) }
+            guard retriesLeft, !again.isEmpty else {
+                for job in again { job.fail(problem) }
+                return .finished
+            }
+            return .lost(again)
         } catch {
             // Nothing of the batch was kept. Before BEGIN no write ran, so all hear why; after it, the writes that
             // failed on their own were answered already and the others hear why the commit failed.
@@ -287,7 +289,10 @@ final class DatabaseWriter: @unchecked Sendable {
     }
 
     private struct LostTransaction: Error {
-        let rerun: [WriteJob]
+        /// Writes done in the lost transaction before the one that failed.
+        let ran: [WriteJob]
+        /// Writes after it, not started.
+        let notRun: [WriteJob]
     }
 
     private struct NeedsSavepoints: Error {}
