@@ -61,6 +61,8 @@ final class ClientConnection: @unchecked Sendable {
     /// `close()` came while a worker ran the request: the socket is shut down, and the worker finishes the close.
     var closeDeferred = false
     var watcher: IOWatcher?
+    /// A request is being processed by `drive` on the loop's thread (touched only there).
+    private var processingInline = false
 
     init(fd: Int32, id: UInt64, remoteAddress: String, context: ServerContext, probesOnly: Bool = false) {
         self.probesOnly = probesOnly
@@ -206,9 +208,14 @@ final class ClientConnection: @unchecked Sendable {
                 }
                 if context.configuration.isOffloaded(request.path) {
                     context.workers.submit { [self] in self.process(request) }
+                } else if loop.isCurrent && !processingInline {
+                    // At once, as nginx does: read, answer, write, with no hand-over in between.
+                    processingInline = true
+                    process(request)
+                    processingInline = false
                 } else {
-                    // After the events at hand, as a task of the loop: a response written at once drives the next
-                    // pipelined request from here, which would otherwise recurse once per request.
+                    // A task of the loop, after the events at hand: from another thread, or for the next pipelined
+                    // request, which a response written at once drives from inside `process` (no recursion).
                     loop.execute { [self] in self.process(request) }
                 }
                 return

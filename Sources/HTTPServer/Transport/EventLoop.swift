@@ -16,6 +16,9 @@ final class EventLoop: @unchecked Sendable {
     private var epollFD: Int32 = -1
     private var wakeFD: Int32 = -1
     private var started = false
+    // Set by the loop's thread before `start` returns.
+    private var thread = pthread_t()
+    private let running = DispatchSemaphore(value: 0)
     // `tasks`, `wakePending` and `stopping` are guarded by `lock`.
     private let lock = NSLock()
     private var tasks: [@Sendable () -> Void] = []
@@ -52,18 +55,29 @@ final class EventLoop: @unchecked Sendable {
         let thread = Thread { [self] in
             // Set from inside: only then does Foundation pass the name to the kernel (perf, top -H, /proc/PID/task).
             Thread.current.name = name
+            self.thread = pthread_self()
+            running.signal()
             run()
             exited.signal()
         }
         thread.stackSize = 1 << 20
         started = true
         thread.start()
+        running.wait()
     }
 
-    /// Runs `task` on the loop's thread, after the events it is handling now.
+    /// True on the loop's own thread.
+    var isCurrent: Bool { pthread_equal(pthread_self(), thread) != 0 }
+
+    /// Runs `task` on the loop's thread, after the events it is handling now. From the loop's own thread that costs
+    /// no wake-up: the loop runs its tasks after every round of events.
     func execute(_ task: @escaping @Sendable () -> Void) {
         lock.lock()
         tasks.append(task)
+        if isCurrent {
+            lock.unlock()
+            return
+        }
         let wake = !wakePending
         wakePending = true
         lock.unlock()
@@ -117,8 +131,11 @@ final class EventLoop: @unchecked Sendable {
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
+        var tasksLeft = false
         while true {
-            let count = epoll_wait(epollFD, events, Int32(capacity), -1)
+            // Tasks the last round's tasks handed over (on this thread, so without a wake-up) run after a look at
+            // the sockets that does not wait.
+            let count = epoll_wait(epollFD, events, Int32(capacity), tasksLeft ? 0 : -1)
             if count < 0 {
                 if errno == EINTR { continue }
                 logger.error("epoll_wait failed: \(String(cString: strerror(errno))); the event loop stops")
@@ -136,21 +153,31 @@ final class EventLoop: @unchecked Sendable {
             if woken {
                 var counter: UInt64 = 0
                 _ = Glibc.read(wakeFD, &counter, 8)
-                if runTasks() { return }
             }
+            let (stop, left) = runTasks(woken: woken)
+            if stop { return }
+            tasksLeft = left
         }
     }
 
-    /// True when the loop is to stop.
-    private func runTasks() -> Bool {
+    /// Runs the tasks handed over so far, in order; those they hand over wait for the next round. Says whether the
+    /// loop is to stop, and whether tasks are waiting.
+    private func runTasks(woken: Bool) -> (stop: Bool, left: Bool) {
         lock.lock()
+        if woken { wakePending = false }
+        if tasks.isEmpty && !stopping {
+            lock.unlock()
+            return (false, false)
+        }
         let due = tasks
         tasks = []
-        wakePending = false
         let stop = stopping
         lock.unlock()
         for task in due { task() }
-        return stop
+        lock.lock()
+        let left = !tasks.isEmpty
+        lock.unlock()
+        return (stop, left)
     }
 }
 

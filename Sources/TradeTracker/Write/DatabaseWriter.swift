@@ -163,11 +163,17 @@ final class DatabaseWriter: @unchecked Sendable {
     /// while, so a stream of failing writes does not pay for every batch twice.
     private func commit(_ batch: [WriteJob]) {
         let started = ContinuousClock.now
+        var observed = false
+        // Counted before anyone hears back, so a client that reads /metrics after its answer sees its batch.
+        let observe = { [observeBatch] in
+            if !observed { observeBatch?(batch.count, MetricsRecorder.seconds(since: started)) }
+            observed = true
+        }
         var remaining = batch
         var attempts = 0
         while !remaining.isEmpty {
             let isolated = isolatedBatchesLeft > 0 || remaining.contains { !$0.rerunnable }
-            switch attempt(remaining, isolated: isolated, retriesLeft: attempts < 2) {
+            switch attempt(remaining, isolated: isolated, retriesLeft: attempts < 2, beforeAnswers: observe) {
             case .finished:
                 remaining = []
             case .lost(let rerun):
@@ -178,7 +184,7 @@ final class DatabaseWriter: @unchecked Sendable {
             }
         }
         if isolatedBatchesLeft > 0 { isolatedBatchesLeft -= 1 }
-        observeBatch?(batch.count, MetricsRecorder.seconds(since: started))
+        observe()
     }
 
     /// How many batches after one with a failing write still give each write its own savepoint from the start.
@@ -193,7 +199,7 @@ final class DatabaseWriter: @unchecked Sendable {
     }
 
     /// One transaction over `jobs`, each in its own savepoint when `isolated`.
-    private func attempt(_ jobs: [WriteJob], isolated: Bool, retriesLeft: Bool) -> Attempt {
+    private func attempt(_ jobs: [WriteJob], isolated: Bool, retriesLeft: Bool, beforeAnswers: () -> Void) -> Attempt {
         // A file deleted or replaced under us: whatever we commit now would be lost at the next start.
         if let problem = health.fileProblem() {
             let refusal = APIError.storageUnavailable(problem + "; writes are refused until it is back")
@@ -245,6 +251,7 @@ final class DatabaseWriter: @unchecked Sendable {
                 }
             }
             health.recordSuccess()
+            beforeAnswers()
             var followUps = succeeded.flatMap(\.actions)
             followUps.append { [changes] in changes.publish(seq) }
             followUps += succeeded.map(\.deliver)
