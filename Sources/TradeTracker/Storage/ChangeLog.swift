@@ -8,6 +8,13 @@ enum ChangeLog {
     /// `changes` maps field names to (before, after) JSON values.
     static func append(_ db: SQLiteConnection, resource: String, recordID: Int64, action: Action,
                        changes: [(String, before: JSONValue, after: JSONValue)], context: WriteContext) throws {
+        try SQLiteExecutor.bridging(db) { executor throws(StorageError) in try append(executor, resource: resource, recordID: recordID, action: action, changes: changes, context: context) }
+    }
+
+    /// `append` on either engine. The seq is the engine's to assign: SQLite's AUTOINCREMENT under the single
+    /// writer, PostgreSQL's change_log_counter in commit order (0001).
+    static func append(_ db: some SQLExecutor, resource: String, recordID: Int64, action: Action,
+                       changes: [(String, before: JSONValue, after: JSONValue)], context: WriteContext) throws(StorageError) {
         var json = JSONWriter(capacity: 256)
         json.beginObject()
         for change in changes {
@@ -20,7 +27,7 @@ enum ChangeLog {
         json.endObject()
         try db.run("""
             INSERT INTO change_log (at, resource, record_id, action, actor, request_id, changes)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, \(db.dialect.jsonParameter))
             """, [.text(context.now), .text(resource), .integer(recordID), .text(action.rawValue),
                   context.actor.map(SQLValue.text) ?? .null, context.requestID.map(SQLValue.text) ?? .null,
                   .text(String(decoding: json.bytes, as: UTF8.self))])

@@ -7,6 +7,11 @@ struct ResourceStore: Sendable {
     let spec: ResourceSpec
 
     func find(_ db: SQLiteConnection, id: Int64) throws -> Row? {
+        try SQLiteExecutor.bridging(db) { executor throws(StorageError) in try find(executor, id: id) }
+    }
+
+    /// The record's whole row, on either engine.
+    func find(_ db: some SQLExecutor, id: Int64) throws(StorageError) -> Row? {
         try db.queryOne("SELECT * FROM \(spec.table) WHERE id = ?", [.integer(id)])
     }
 
@@ -55,27 +60,38 @@ struct ResourceStore: Sendable {
 
     /// Inserts a record with its change-log row; its id. `stamp` keeps an imported record's id, timestamps and version.
     func insert(_ db: SQLiteConnection, _ values: RecordValues, stamp: RecordStamp = RecordStamp(), context: WriteContext) throws -> Int64 {
+        try SQLiteExecutor.bridging(db) { executor throws(StorageError) in try insert(executor, values, stamp: stamp, context: context) }
+    }
+
+    /// `insert` on either engine: the statement comes from the catalogue's fields and the engine's dialect.
+    func insert(_ db: some SQLExecutor, _ values: RecordValues, stamp: RecordStamp = RecordStamp(), context: WriteContext) throws(StorageError) -> Int64 {
         // Built by appending: this runs for every record of an import, where joined arrays showed in profiles.
         var sql = "INSERT INTO \(spec.table) ("
+        var parameters = ""
         var bindings: [SQLValue] = []
         bindings.reserveCapacity(spec.fields.count + 4)
         if let id = stamp.id {
             sql += "id, "
+            parameters += "?, "
             bindings.append(.integer(id))
         }
         for field in spec.fields {
             guard let value = values[field.column] else { continue }
             sql += field.column
             sql += ", "
+            parameters += db.dialect.parameter(for: field)
+            parameters += ", "
             bindings.append(value)
         }
         let (createdAt, updatedAt, version) = stamp.columns(now: context.now)
         bindings += [.text(createdAt), .text(updatedAt), .integer(version)]
-        sql += "created_at, updated_at, version) VALUES (?"
-        for _ in 1..<bindings.count { sql += ", ?" }
-        sql += ")"
-        try db.run(sql, bindings)
-        let id = stamp.id ?? db.lastInsertRowID
+        sql += "created_at, updated_at, version) VALUES ("
+        sql += parameters
+        sql += "?, ?, ?)"
+        sql += db.dialect.returning(["id"])
+        guard case .integer(let id)? = try db.scalar(sql, bindings) else {
+            throw StorageError(unexpected: ResourceStoreError(message: "INSERT INTO \(spec.table) returned no id"))
+        }
         try ChangeLog.append(db, resource: spec.name, recordID: id, action: .created,
                              changes: ChangeLog.diff(spec: spec, before: nil, after: values), context: context)
         return id
@@ -109,4 +125,10 @@ struct ResourceStore: Sendable {
         try ChangeLog.append(db, resource: spec.name, recordID: id, action: .deleted,
                              changes: ChangeLog.diff(spec: spec, before: old, after: nil), context: context)
     }
+}
+
+/// A statement that succeeded without the result it must have.
+struct ResourceStoreError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
