@@ -23,7 +23,7 @@ struct ResourceStore: Sendable {
 
     /// The highest id the table has handed out, deleted records' included (AUTOINCREMENT's counter; 0 before the first).
     func highestIDHandedOut(_ db: SQLiteConnection) throws -> Int64 {
-        if case .integer(let seq)? = try db.scalar("SELECT seq FROM sqlite_sequence WHERE name = ?", [.text(spec.table)]) { return seq }
+        if case .integer(let seq)? = try db.scalar(SQLDialect.sqlite.highestIDHandedOut(spec.table)) { return seq }
         return 0
     }
 

@@ -58,7 +58,7 @@ struct PostgresMigrator: Sendable {
                 try db.execute(migration.sql)
                 try db.run("""
                     INSERT INTO schema_migrations (version, name, checksum, applied_at)
-                    VALUES ($1, $2, $3, \(PostgresMigrator.nowSQL))
+                    VALUES ($1, $2, $3, \(SQLDialect.postgres.now))
                     """, [.integer(Int64(migration.version)), .text(migration.name), .text(migration.checksum)])
                 return true
             }
@@ -92,9 +92,6 @@ struct PostgresMigrator: Sendable {
 
     /// "ttmg" as an int4: the advisory lock key space is shared with every other client of the database.
     static let lockClass: Int32 = 0x7474_6d67
-
-    /// The SQLite file's `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`: the moment in the API's timestamp format.
-    static let nowSQL = #"to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"#
 
     /// The columns of the SQLite `schema_migrations`, so both engines keep the same record.
     static let createTableSQL = """

@@ -104,7 +104,11 @@ struct SQLDialect: Sendable, Hashable {
     /// The last change-log seq handed out (0 before the first). Binds nothing.
     var changeLogTip: String {
         switch engine {
-        case .sqlite: return "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'change_log'), 0)"
+        case .sqlite:
+            return """
+                SELECT max(COALESCE((SELECT MAX(seq) FROM change_log), 0),
+                           COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'change_log'), 0))
+                """
         case .postgres: return "SELECT last_seq FROM change_log_counter"
         }
     }
