@@ -32,7 +32,7 @@ struct PostgresMigrator: Sendable {
     @discardableResult
     func migrate(_ db: PGConnection) throws -> [Migration] {
         // Two sessions running CREATE TABLE IF NOT EXISTS at once can both pass the check; under the lock only one does.
-        try mapFailure(version: nil) {
+        try mapFailure(of: nil) {
             try db.transaction {
                 try PostgresMigrator.lock(db)
                 try db.execute(PostgresMigrator.createTableSQL)
@@ -49,7 +49,7 @@ struct PostgresMigrator: Sendable {
 
     /// False when another instance applied the same migration since `pending` was read.
     private func apply(_ migration: Migration, _ db: PGConnection) throws -> Bool {
-        try mapFailure(version: migration) {
+        try mapFailure(of: migration) {
             try db.transaction {
                 try PostgresMigrator.lock(db)
                 let recorded = try db.scalar("SELECT checksum FROM schema_migrations WHERE version = $1",
@@ -65,7 +65,7 @@ struct PostgresMigrator: Sendable {
         }
     }
 
-    private func mapFailure<T>(version migration: Migration?, _ body: () throws -> T) throws -> T {
+    private func mapFailure<T>(of migration: Migration?, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as PGError {
