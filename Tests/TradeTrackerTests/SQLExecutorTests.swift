@@ -111,6 +111,21 @@ final class SQLExecutorTests: PostgresTestCase {
         }
     }
 
+    func testNullsSortAsSQLiteSortsThemOnBothEngines() throws {
+        var orders: [[Int64?]] = []
+        for (name, db) in engines() {
+            for (title, day) in [("b", "2025-03-01"), ("a", nil), ("c", "2025-01-01")] as [(String, String?)] {
+                try db.run("INSERT INTO sources (title, published_on, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                           [.text(title), day.map(SQLValue.text) ?? .null, .text(context.now), .text(context.now)])
+            }
+            for descending in [false, true] {
+                let order = db.dialect.orderTerm("published_on", descending: descending) + ", " + db.dialect.orderTerm("id", descending: descending)
+                orders.append(try db.query("SELECT id FROM sources ORDER BY \(order)", []).map { $0.int("id") })
+            }
+            XCTAssertEqual(orders.suffix(2), [[2, 3, 1], [1, 3, 2]], name)
+        }
+    }
+
     func testStorageErrorSortsEachEnginesFailures() {
         XCTAssertEqual(StorageError(PGError(kind: .connection, message: "gone")).kind, .unavailable)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "57P01", message: "shutdown")).kind, .unavailable)

@@ -73,6 +73,15 @@ struct SQLDialect: Sendable, Hashable {
     /// wrapper registers; PostgreSQL: the one 0001 defines).
     func casefold(_ expression: String) -> String { "casefold(\(expression))" }
 
+    /// One ORDER BY term that places NULL as SQLite does, before every value in ascending order (PostgreSQL's own
+    /// default is after), so a list sorted on a nullable column pages in the same order on both engines.
+    func orderTerm(_ expression: String, descending: Bool) -> String {
+        switch engine {
+        case .sqlite: return expression + (descending ? " DESC" : " ASC")
+        case .postgres: return expression + (descending ? " DESC NULLS LAST" : " ASC NULLS FIRST")
+        }
+    }
+
     /// Appended to an INSERT, UPDATE or DELETE to read back columns of the rows it wrote.
     func returning(_ columns: [String]) -> String { " RETURNING " + columns.joined(separator: ", ") }
 
