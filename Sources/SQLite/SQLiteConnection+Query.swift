@@ -11,7 +11,7 @@ extension SQLiteConnection {
         try withCachedStatement(sql, values) { statement in
             guard try statement.step() else { return nil }
             let row = statement.row()
-            try Self.finishWrite(statement)
+            try statement.finishIfWrite()
             return row
         }
     }
@@ -22,17 +22,9 @@ extension SQLiteConnection {
         try withCachedStatement(sql, values) { statement in
             guard try statement.step() else { return nil }
             let value = statement.value(at: 0)
-            try Self.finishWrite(statement)
+            try statement.finishIfWrite()
             return value
         }
-    }
-
-    /// Steps a write that returned a row to SQLITE_DONE. Reset after its first row, an INSERT ... RETURNING into a
-    /// table whose trigger writes an FTS5 index ended the open transaction (autocommit came back on; 3.40.1,
-    /// ReturningTests).
-    private static func finishWrite(_ statement: Statement) throws {
-        guard !statement.isReadOnly else { return }
-        while try statement.step() {}
     }
 
     /// Executes one statement with positional values, discarding any rows.
