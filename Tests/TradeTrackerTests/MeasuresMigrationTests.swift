@@ -35,7 +35,7 @@ final class MeasuresMigrationTests: XCTestCase {
     /// of one of them, written with the old schema.
     private func makeOldDatabase() throws {
         let all = try Migrator.load(directory: TestApp.packageRoot.appendingPathComponent("migrations").path)
-        XCTAssertEqual(all.migrations.map(\.version), [1, 2, 3, 4, 5])
+        XCTAssertEqual(all.migrations.map(\.version), [1, 2, 3, 4, 5, 6])
         let db = try SQLiteConnection(path: path)
         defer { db.close() }
         try Migrator(migrations: all.migrations.filter { $0.version <= 3 }).migrate(db)
@@ -132,7 +132,7 @@ final class MeasuresMigrationTests: XCTestCase {
 
         // The bookkeeping: 0001–0003 as they were applied, 0004 added.
         let applied = try app.query("SELECT version, checksum FROM schema_migrations ORDER BY version")
-        XCTAssertEqual(applied.map { $0.int("version") ?? -1 }, [1, 2, 3, 4, 5])
+        XCTAssertEqual(applied.map { $0.int("version") ?? -1 }, [1, 2, 3, 4, 5, 6])
         for row in applied.prefix(3) {
             let version = Int(row.int("version") ?? -1)
             XCTAssertEqual(row.text("checksum"), Self.appliedChecksums[version], "migration \(version) is not rewritten")
@@ -175,7 +175,7 @@ final class MeasuresMigrationTests: XCTestCase {
         let again = try start()
         defer { again.stop() }
         let api = ResourceAPI(again)
-        XCTAssertEqual(try again.query("SELECT count(*) AS n FROM schema_migrations").first?.int("n"), 5)
+        XCTAssertEqual(try again.query("SELECT count(*) AS n FROM schema_migrations").first?.int("n"), 6)
         let measure = try api.get("/v1/tariff-measures/2").json()
         XCTAssertEqual(measure["suspensions"], .array([Measures.window("2025-03-01", "2025-04-01", "paused")]))
         XCTAssertEqual(measure["hs_codes"], .array([.string("8505")]))

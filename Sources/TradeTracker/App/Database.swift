@@ -32,7 +32,12 @@ final class Database: Sendable {
         }
         let pool = self.pool, migrator = self.migrator
         do {
-            let applied = try pool.withWriter { try migrator.migrate($0) }
+            let applied = try pool.withWriter { db in
+                let applied = try migrator.migrate(db)
+                // Records another program committed without indexing them (see SearchIndex).
+                try db.execute(SearchIndex.flushSQL)
+                return applied
+            }
             appliedAtOpen = applied.map(\.identifier)
         } catch {
             pool.close()

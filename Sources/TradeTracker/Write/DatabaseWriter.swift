@@ -234,6 +234,8 @@ final class DatabaseWriter: @unchecked Sendable {
                     }
                 }
                 do {
+                    // The records this transaction created reach the search index in one statement (0006).
+                    try db.run(SearchIndex.flushSQL)
                     let seq = try ChangeSignal.newestSeq(db)
                     try db.run("COMMIT TRANSACTION")
                     return seq
