@@ -137,6 +137,8 @@ private final class ResultBox<T>: @unchecked Sendable {
 
 /// Maps storage failures that slip past validation to problems, the same for both engines; internals stay in the log.
 enum StorageErrors {
+    /// Out of line: the catch sites are on the read path (`APIContext.read`), which stays small enough to inline.
+    @inline(never)
     static func problem(for error: SQLiteError, logger: Logger) -> Problem {
         problem(for: StorageError(error), logger: logger)
     }
