@@ -2,7 +2,7 @@
 ARG SWIFT_VERSION=6.1
 FROM swift:${SWIFT_VERSION}-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-dev pkg-config \
+ && apt-get install -y --no-install-recommends libsqlite3-dev libpq-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -11,10 +11,11 @@ COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib \
  && cp "$(swift build -c release --show-bin-path)/trade-tracker" /trade-tracker
 
-# Runtime stage: slim Debian with the system SQLite, a non-root user and a volume for the database.
+# Runtime stage: slim Debian with the system SQLite and libpq (the binary links both), a non-root user and a volume
+# for the database.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-0 curl ca-certificates \
+ && apt-get install -y --no-install-recommends libsqlite3-0 libpq5 curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin tradetracker \
  && mkdir -p /app/data \

@@ -29,13 +29,15 @@ let package = Package(
         .target(name: "PostgreSQL", dependencies: ["CPostgreSQL"]),
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         .target(name: "HTTPServer", dependencies: ["CEpoll"], swiftSettings: releaseSpeed),
-        .target(name: "TradeTracker", dependencies: ["SQLite", "HTTPServer", "JSON"], swiftSettings: releaseSpeed),
+        .target(name: "TradeTracker", dependencies: ["SQLite", "PostgreSQL", "HTTPServer", "JSON"], swiftSettings: releaseSpeed),
         .executableTarget(name: "trade-tracker", dependencies: ["TradeTracker"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL"]),
+        // The throwaway-schema helper of the tests that need a PostgreSQL server (TT_POSTGRES_URL), in both test targets.
+        .target(name: "PGTestSupport", dependencies: ["PostgreSQL"], path: "Tests/PGTestSupport"),
+        .testTarget(name: "PostgreSQLTests", dependencies: ["PostgreSQL", "PGTestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "JSON"]),
-        .testTarget(name: "TradeTrackerTests", dependencies: ["TradeTracker", "HTTPServer", "SQLite", "JSON"]),
+        .testTarget(name: "TradeTrackerTests", dependencies: ["TradeTracker", "HTTPServer", "SQLite", "PostgreSQL", "PGTestSupport", "JSON"]),
     ],
     swiftLanguageModes: [.v6]
 )

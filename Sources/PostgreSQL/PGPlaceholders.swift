@@ -1,14 +1,49 @@
-/// Finds the `$n` parameters of one SQL statement, skipping string literals, quoted
-/// identifiers, comments and dollar-quoted bodies, where `$1` is just text.
+/// Finds the parameters of one SQL statement, skipping string literals, quoted identifiers,
+/// comments and dollar-quoted bodies, where `$1` or `?` is just text.
 ///
 /// The server cannot tell us when we bind *more* values than the SQL uses: a statement
 /// prepared with explicit types for unused parameters is legal and ignores the extras.
 /// Counting here turns that silent bug into a misuse error before anything is sent.
-enum PGPlaceholders {
+public enum PGPlaceholders {
     /// The highest `$n` in `sql` (PostgreSQL numbers parameters densely from 1 up to it), 0 when none.
     static func count(in sql: String) -> Int {
-        let bytes = Array(sql.utf8)
         var highest = 0
+        scan(Array(sql.utf8)) { placeholder in
+            if case .numbered(let number, _) = placeholder { highest = max(highest, number) }
+        }
+        return highest
+    }
+
+    /// `sql` written with `?` parameters (SQLite's and ODBC's style) renumbered `$1, $2, ...` in order, for
+    /// code that writes one statement for both engines. A `?` inside a literal, a quoted identifier, a comment or
+    /// a dollar-quoted body stays as it is; so would an operator spelled with `?` (jsonb's `?`, `?|`, `?&`),
+    /// which such SQL must write as the functions `jsonb_exists`, `jsonb_exists_any`, `jsonb_exists_all`.
+    public static func numbered(questionMarks sql: String) -> String {
+        let bytes = Array(sql.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count + 16)
+        var copied = 0
+        var number = 0
+        scan(bytes) { placeholder in
+            guard case .questionMark(let index) = placeholder else { return }
+            output += bytes[copied..<index]
+            number += 1
+            output += Array("$\(number)".utf8)
+            copied = index + 1
+        }
+        output += bytes[copied...]
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    enum Placeholder {
+        /// `$n`, ending before `end`.
+        case numbered(Int, end: Int)
+        /// A `?` at `index`.
+        case questionMark(Int)
+    }
+
+    /// Calls `visit` for each placeholder outside literals, identifiers and comments, in order.
+    static func scan(_ bytes: [UInt8], _ visit: (Placeholder) -> Void) {
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
@@ -21,9 +56,12 @@ enum PGPlaceholders {
                 while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
             case UInt8(ascii: "/") where next(bytes, index) == UInt8(ascii: "*"):
                 index = skipBlockComment(bytes, from: index)
+            case UInt8(ascii: "?"):
+                visit(.questionMark(index))
+                index += 1
             case UInt8(ascii: "$"):
                 if let (number, end) = parameter(bytes, at: index) {
-                    highest = max(highest, number)
+                    visit(.numbered(number, end: end))
                     index = end
                 } else {
                     index = skipDollarQuoted(bytes, from: index)
@@ -39,7 +77,6 @@ enum PGPlaceholders {
                 index += 1
             }
         }
-        return highest
     }
 
     private static func next(_ bytes: [UInt8], _ index: Int) -> UInt8? {

@@ -78,5 +78,6 @@ public struct PGRow: Sendable {
     public func isNull(_ name: String) -> Bool { self[name]?.isNull ?? true }
     public func isNull(_ index: Int) -> Bool { values[index].isNull }
 
-    private func isNumeric(_ index: Int) -> Bool { columnTable.types[index] == PGTypeOID.numeric }
+    /// Whether column `index` is `numeric`, whose values arrive as exact decimal text (`sum(int8)` is numeric).
+    public func isNumeric(_ index: Int) -> Bool { columnTable.types[index] == PGTypeOID.numeric }
 }

@@ -55,7 +55,13 @@ public struct Migrator: Sendable {
     /// Migrations not yet applied, after checking the applied ones still match their files.
     /// Does not create the bookkeeping table, so it works on a read-only connection.
     public func pending(_ db: SQLiteConnection) throws -> [Migration] {
-        let applied = try appliedChecksums(db)
+        try pending(applied: try appliedChecksums(db))
+    }
+
+    /// Migrations not yet applied, given what a database records as applied (version -> name and checksum),
+    /// after checking the applied ones still match their files. The rules of every engine that keeps the same
+    /// `schema_migrations` bookkeeping; only reading and writing that table is the engine's.
+    public func pending(applied: [Int: (name: String, checksum: String)]) throws -> [Migration] {
         try verify(applied)
         return migrations.filter { applied[$0.version] == nil }
     }
@@ -93,13 +99,9 @@ public struct Migrator: Sendable {
         do {
             return try db.transaction(.immediate) {
                 // Re-read under the write lock: another process may have migrated meanwhile.
-                if let recorded = try db.scalar("SELECT checksum FROM schema_migrations WHERE version = ?",
-                                                [.integer(Int64(migration.version))]) {
-                    guard recorded == .text(migration.checksum) else {
-                        throw MigrationError.checksumMismatch(version: migration.version, name: migration.name)
-                    }
-                    return false
-                }
+                let recorded = try db.scalar("SELECT checksum FROM schema_migrations WHERE version = ?",
+                                             [.integer(Int64(migration.version))])
+                if try Migrator.isApplied(migration, recorded: recorded.map { $0 == .text(migration.checksum) }) { return false }
                 try db.execute(migration.sql)
                 try Migrator.checkForeignKeys(db)
                 try db.run(
@@ -111,6 +113,14 @@ public struct Migrator: Sendable {
         } catch let error as SQLiteError {
             throw MigrationError.failed(version: migration.version, name: migration.name, underlying: error)
         }
+    }
+
+    /// Whether `migration` is already applied, given what the bookkeeping records for its version as re-read under
+    /// the engine's write lock: nil when nothing, else whether the recorded checksum is the file's (false throws).
+    public static func isApplied(_ migration: Migration, recorded matchesFile: Bool?) throws -> Bool {
+        guard let matchesFile else { return false }
+        guard matchesFile else { throw MigrationError.checksumMismatch(version: migration.version, name: migration.name) }
+        return true
     }
 
     private static func checkForeignKeys(_ db: SQLiteConnection) throws {
@@ -130,13 +140,15 @@ public struct Migrator: Sendable {
         let tableExists = try db.scalar(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") != nil
         guard tableExists else { return [:] }
+        let rows = try db.query("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+        return Migrator.applied(rows.map { ($0.int("version"), $0.text("name"), $0.text("checksum")) })
+    }
+
+    /// The `schema_migrations` rows (version, name, checksum) as `pending(applied:)` takes them; a row with a
+    /// NULL is skipped (the table's columns are NOT NULL, so only a hand-edited table has one).
+    public static func applied(_ rows: [(Int64?, String?, String?)]) -> [Int: (name: String, checksum: String)] {
         var applied: [Int: (name: String, checksum: String)] = [:]
-        for row in try db.query("SELECT version, name, checksum FROM schema_migrations ORDER BY version") {
-            guard let version = row.int("version"), let name = row.text("name"), let checksum = row.text("checksum") else {
-                continue
-            }
-            applied[Int(version)] = (name, checksum)
-        }
+        for case let (version?, name?, checksum?) in rows { applied[Int(version)] = (name, checksum) }
         return applied
     }
 

@@ -99,3 +99,12 @@ final class ColumnTable: Sendable {
 
     func index(of name: String) -> Int? { positions[name] }
 }
+
+extension Row {
+    /// The rows of one result whose values were read elsewhere (another engine's result, converted), sharing one
+    /// column table as the rows of a query do; each entry of `values` is one row, in `columns` order.
+    public static func rows(columns: [String], values: [[SQLValue]]) -> [Row] {
+        let table = ColumnTable(names: columns)
+        return values.map { Row(table: table, values: $0) }
+    }
+}

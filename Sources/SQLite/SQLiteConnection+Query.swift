@@ -6,18 +6,24 @@ extension SQLiteConnection {
         try withCachedStatement(sql, values) { try $0.allRows() }
     }
 
-    /// The first row, or nil; later rows are not read.
+    /// The first row, or nil; later rows of a read are not read. A write (`INSERT ... RETURNING`) runs to its end.
     public func queryOne(_ sql: String, _ values: [SQLValue] = []) throws -> Row? {
         try withCachedStatement(sql, values) { statement in
             guard try statement.step() else { return nil }
-            return statement.row()
+            let row = statement.row()
+            try statement.finishIfWrite()
+            return row
         }
     }
 
-    /// The first column of the first row, or nil when there is no row (e.g. `SELECT count(*) ...`).
+    /// The first column of the first row, or nil when there is no row (e.g. `SELECT count(*) ...`, or the id
+    /// of `INSERT ... RETURNING id`).
     public func scalar(_ sql: String, _ values: [SQLValue] = []) throws -> SQLValue? {
         try withCachedStatement(sql, values) { statement in
-            try statement.step() ? statement.value(at: 0) : nil
+            guard try statement.step() else { return nil }
+            let value = statement.value(at: 0)
+            try statement.finishIfWrite()
+            return value
         }
     }
 

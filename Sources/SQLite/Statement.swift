@@ -139,6 +139,20 @@ public final class Statement {
     /// Whether the statement leaves the database unchanged (SELECT, most PRAGMAs).
     public var isReadOnly: Bool { handle.map { sqlite3_stmt_readonly($0) != 0 } ?? true }
 
+    /// After a first row: steps a write (`INSERT ... RETURNING`) to SQLITE_DONE; a read is left as it is. Reset
+    /// after its first row, an INSERT ... RETURNING into a table whose trigger writes an FTS5 index ended the open
+    /// transaction (autocommit came back on; 3.40.1, ReturningTests).
+    @inline(__always)
+    func finishIfWrite() throws {
+        if !isReadOnly { try runToEnd() }
+    }
+
+    /// Out of line, so that the reads that call `finishIfWrite` (every `scalar` and `queryOne`) stay as small.
+    @inline(never)
+    private func runToEnd() throws {
+        while try step() {}
+    }
+
     // MARK: Columns of the current row
 
     public var columnCount: Int32 { handle.map { sqlite3_column_count($0) } ?? 0 }

@@ -1,4 +1,5 @@
 import XCTest
+import PGTestSupport
 @testable import PostgreSQL
 
 /// Base of the tests that talk to the server: a fresh schema and one connection to it per

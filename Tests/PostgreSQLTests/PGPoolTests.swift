@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PGTestSupport
 @testable import PostgreSQL
 
 final class PGPoolTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PGTestSupport
 @testable import PostgreSQL
 
 /// Stops the test cluster's server under live connections and starts it again.

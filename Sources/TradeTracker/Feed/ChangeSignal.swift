@@ -19,10 +19,7 @@ final class ChangeSignal: @unchecked Sendable {
     /// The newest seq handed out: the log's last row, or — when retention pruned the newest rows too — the counter
     /// AUTOINCREMENT keeps, so the tip never moves backwards.
     static func newestSeq(_ db: SQLiteConnection) throws -> Int64 {
-        if case .integer(let seq)? = try db.scalar("""
-            SELECT max(COALESCE((SELECT MAX(seq) FROM change_log), 0),
-                       COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'change_log'), 0))
-            """) { return seq }
+        if case .integer(let seq)? = try db.scalar(SQLDialect.sqlite.changeLogTip) { return seq }
         return 0
     }
 

@@ -195,7 +195,8 @@ struct ListQuery: Sendable {
             }
         }
         if let search, let table = definition.searchTable {
-            keyset.require("t.id IN (SELECT rowid FROM \(table) WHERE \(table) MATCH ?)", [.text(FullTextQuery.make(search))])
+            let match = SQLDialect.sqlite.search("t.id", in: table, words: search)
+            keyset.require(match.condition, [match.value])
         }
         if let range = definition.dateRange {
             if let from { keyset.require("t.\(range.end) >= ?", [.text(from)]) }

@@ -8,6 +8,49 @@ enum ChangeLog {
     /// `changes` maps field names to (before, after) JSON values.
     static func append(_ db: SQLiteConnection, resource: String, recordID: Int64, action: Action,
                        changes: [(String, before: JSONValue, after: JSONValue)], context: WriteContext) throws {
+        try append(db, resource: resource, recordID: recordID, action: action, changesJSON: encode(changes), context: context)
+    }
+
+    /// `append` on either engine. The seq is the engine's to assign: SQLite's AUTOINCREMENT under the single
+    /// writer, PostgreSQL's change_log_counter in commit order (0001).
+    static func append(_ db: some SQLExecutor, resource: String, recordID: Int64, action: Action,
+                       changes: [(String, before: JSONValue, after: JSONValue)], context: WriteContext) throws(StorageError) {
+        try append(db, resource: resource, recordID: recordID, action: action, changesJSON: encode(changes), context: context)
+    }
+
+    /// `changesJSON` is the object of field changes, encoded (see `diff`). SQLite's write path calls the connection
+    /// directly (no executor, no error translation per write); the statement and its values are the same as
+    /// the executor's below.
+    static func append(_ db: SQLiteConnection, resource: String, recordID: Int64, action: Action,
+                       changesJSON: [UInt8], context: WriteContext) throws {
+        try db.run(sqliteInsert, values(resource: resource, recordID: recordID, action: action, changesJSON: changesJSON, context: context))
+    }
+
+    /// `append(changesJSON:)` on either engine.
+    static func append(_ db: some SQLExecutor, resource: String, recordID: Int64, action: Action,
+                       changesJSON: [UInt8], context: WriteContext) throws(StorageError) {
+        try db.run(insert(db.dialect), values(resource: resource, recordID: recordID, action: action, changesJSON: changesJSON, context: context))
+    }
+
+    /// The change-log INSERT, written once; `sqliteInsert` is SQLite's, built once.
+    private static func insert(_ dialect: SQLDialect) -> String {
+        """
+        INSERT INTO change_log (at, resource, record_id, action, actor, request_id, changes)
+        VALUES (?, ?, ?, ?, ?, ?, \(dialect.jsonParameter))
+        """
+    }
+
+    private static let sqliteInsert = insert(.sqlite)
+
+    private static func values(resource: String, recordID: Int64, action: Action, changesJSON: [UInt8],
+                               context: WriteContext) -> [SQLValue] {
+        [.text(context.now), .text(resource), .integer(recordID), .text(action.rawValue),
+         context.actor.map(SQLValue.text) ?? .null, context.requestID.map(SQLValue.text) ?? .null,
+         .text(String(decoding: changesJSON, as: UTF8.self))]
+    }
+
+    /// `changes` as the object `append` stores: `{"field": {"before": …, "after": …}, …}`.
+    private static func encode(_ changes: [(String, before: JSONValue, after: JSONValue)]) -> [UInt8] {
         var json = JSONWriter(capacity: 256)
         json.beginObject()
         for change in changes {
@@ -18,18 +61,7 @@ enum ChangeLog {
             json.endObject()
         }
         json.endObject()
-        try append(db, resource: resource, recordID: recordID, action: action, changesJSON: json.bytes, context: context)
-    }
-
-    /// `changesJSON` is the object of field changes, encoded (see `diff`).
-    static func append(_ db: SQLiteConnection, resource: String, recordID: Int64, action: Action,
-                       changesJSON: [UInt8], context: WriteContext) throws {
-        try db.run("""
-            INSERT INTO change_log (at, resource, record_id, action, actor, request_id, changes)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, [.text(context.now), .text(resource), .integer(recordID), .text(action.rawValue),
-                  context.actor.map(SQLValue.text) ?? .null, context.requestID.map(SQLValue.text) ?? .null,
-                  .text(String(decoding: changesJSON, as: UTF8.self))])
+        return json.bytes
     }
 
     /// Field-by-field changes between two versions of a record (`nil` side = created or deleted), encoded as the

@@ -6,9 +6,18 @@ import SQLite
 struct ResourceStore: Sendable {
     let spec: ResourceSpec
 
+    /// SQLite's read and write paths call the connection directly (no executor, no error translation per call);
+    /// the statement is the executor's below.
     func find(_ db: SQLiteConnection, id: Int64) throws -> Row? {
-        try db.queryOne("SELECT * FROM \(spec.table) WHERE id = ?", [.integer(id)])
+        try db.queryOne(findByID, [.integer(id)])
     }
+
+    /// The record's whole row, on either engine.
+    func find(_ db: some SQLExecutor, id: Int64) throws(StorageError) -> Row? {
+        try db.queryOne(findByID, [.integer(id)])
+    }
+
+    private var findByID: String { "SELECT * FROM \(spec.table) WHERE id = ?" }
 
     /// Whole rows for `ids` (any order); the ids are bound as one list.
     func find(_ db: SQLiteConnection, ids: [Int64]) throws -> [Row] {
@@ -18,7 +27,7 @@ struct ResourceStore: Sendable {
 
     /// The highest id the table has handed out, deleted records' included (AUTOINCREMENT's counter; 0 before the first).
     func highestIDHandedOut(_ db: SQLiteConnection) throws -> Int64 {
-        if case .integer(let seq)? = try db.scalar("SELECT seq FROM sqlite_sequence WHERE name = ?", [.text(spec.table)]) { return seq }
+        if case .integer(let seq)? = try db.scalar(SQLDialect.sqlite.highestIDHandedOut(spec.table)) { return seq }
         return 0
     }
 
@@ -54,7 +63,31 @@ struct ResourceStore: Sendable {
     }
 
     /// Inserts a record with its change-log row; its id. `stamp` keeps an imported record's id, timestamps and version.
+    /// SQLite's write path: the connection directly, the id from `lastInsertRowID` (no RETURNING to step through).
     func insert(_ db: SQLiteConnection, _ values: RecordValues, stamp: RecordStamp = RecordStamp(), context: WriteContext) throws -> Int64 {
+        let (sql, bindings) = insertStatement(values, stamp: stamp, now: context.now, dialect: .sqlite)
+        try db.run(sql, bindings)
+        let id = stamp.id ?? db.lastInsertRowID
+        try ChangeLog.append(db, resource: spec.name, recordID: id, action: .created,
+                             changesJSON: ChangeLog.diff(spec: spec, before: nil, after: values), context: context)
+        return id
+    }
+
+    /// `insert` on either engine: the statement comes from the catalogue's fields and the engine's dialect, the id
+    /// from RETURNING.
+    func insert(_ db: some SQLExecutor, _ values: RecordValues, stamp: RecordStamp = RecordStamp(), context: WriteContext) throws(StorageError) -> Int64 {
+        let (sql, bindings) = insertStatement(values, stamp: stamp, now: context.now, dialect: db.dialect)
+        guard case .integer(let id)? = try db.scalar(sql + db.dialect.returning(["id"]), bindings) else {
+            throw StorageError(unexpected: ResourceStoreError(message: "INSERT INTO \(spec.table) returned no id"))
+        }
+        try ChangeLog.append(db, resource: spec.name, recordID: id, action: .created,
+                             changesJSON: ChangeLog.diff(spec: spec, before: nil, after: values), context: context)
+        return id
+    }
+
+    /// The INSERT of `values` (with `stamp`'s columns) and its bindings, for both `insert`s.
+    private func insertStatement(_ values: RecordValues, stamp: RecordStamp, now: String,
+                                 dialect: SQLDialect) -> (sql: String, bindings: [SQLValue]) {
         // Built by appending: this runs for every record of an import, where joined arrays showed in profiles.
         var sql = "INSERT INTO \(spec.table) ("
         var bindings: [SQLValue] = []
@@ -69,16 +102,23 @@ struct ResourceStore: Sendable {
             sql += ", "
             bindings.append(value)
         }
-        let (createdAt, updatedAt, version) = stamp.columns(now: context.now)
+        let (createdAt, updatedAt, version) = stamp.columns(now: now)
         bindings += [.text(createdAt), .text(updatedAt), .integer(version)]
-        sql += "created_at, updated_at, version) VALUES (?"
-        for _ in 1..<bindings.count { sql += ", ?" }
-        sql += ")"
-        try db.run(sql, bindings)
-        let id = stamp.id ?? db.lastInsertRowID
-        try ChangeLog.append(db, resource: spec.name, recordID: id, action: .created,
-                             changesJSON: ChangeLog.diff(spec: spec, before: nil, after: values), context: context)
-        return id
+        sql += "created_at, updated_at, version) VALUES ("
+        if dialect.castsJSONParameters {
+            // A second pass only where a JSON column's parameter differs (PostgreSQL's ?::json).
+            if stamp.id != nil { sql += "?, " }
+            for field in spec.fields where values[field.column] != nil {
+                sql += dialect.parameter(for: field)
+                sql += ", "
+            }
+            sql += "?, ?, ?)"
+        } else {
+            sql += "?"
+            for _ in 1..<bindings.count { sql += ", ?" }
+            sql += ")"
+        }
+        return (sql, bindings)
     }
 
     /// Writes the columns that differ, bumps `version` and `updated_at`; returns the new row (unchanged when nothing differs).
@@ -109,4 +149,10 @@ struct ResourceStore: Sendable {
         try ChangeLog.append(db, resource: spec.name, recordID: id, action: .deleted,
                              changesJSON: ChangeLog.diff(spec: spec, before: old, after: nil), context: context)
     }
+}
+
+/// A statement that succeeded without the result it must have.
+struct ResourceStoreError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

@@ -135,25 +135,29 @@ private final class ResultBox<T>: @unchecked Sendable {
     var value: Result<T, Problem>?
 }
 
-/// Maps SQLite failures that slip past validation to problems; internals stay in the log.
+/// Maps storage failures that slip past validation to problems, the same for both engines; internals stay in the log.
 enum StorageErrors {
+    /// Out of line: the catch sites are on the read path (`APIContext.read`), which stays small enough to inline.
+    @inline(never)
     static func problem(for error: SQLiteError, logger: Logger) -> Problem {
-        if error.isUniqueViolation {
-            let column = error.message.split(separator: ".").last.map(String.init) ?? "a unique field"
-            return APIError.conflict("duplicate", "another record already has this \(column)")
-        }
-        if error.isBusy || error.isClosed {
+        problem(for: StorageError(error), logger: logger)
+    }
+
+    static func problem(for error: StorageError, logger: Logger) -> Problem {
+        switch error.kind {
+        case .uniqueViolation(let column):
+            return APIError.conflict("duplicate", "another record already has this \(column ?? "a unique field")")
+        case .unavailable:
             return APIError.unavailable("the database is busy or unavailable; retry shortly")
-        }
-        if error.isStorageFault {
+        case .storageFault:
             logger.error("storage fault: \(error)")
             return APIError.storageUnavailable("the database cannot be written right now (disk full, read-only or an I/O error); reads still work")
-        }
-        if error.isConstraintViolation {
+        case .constraintViolation:
             logger.warning("constraint rejected a write that validation let through: \(error)")
             return APIError.storageRule()
+        case .other:
+            logger.error("database error: \(error)")
+            return APIError.internalError()
         }
-        logger.error("database error: \(error)")
-        return APIError.internalError()
     }
 }

@@ -1,0 +1,5 @@
+-- 0005_no_nul_in_text.sql (PostgreSQL) — one rule for U+0000 in text: refused (../0005_no_nul_in_text.sql).
+--
+-- Nothing to create: PostgreSQL's text type cannot hold U+0000 at all (the server refuses the byte), and the
+-- PostgreSQL wrapper refuses a text parameter with a NUL before sending it. The API answers 422 with the
+-- field's pointer before either is reached. The file exists so that both engines number the same history.

@@ -1,0 +1,7 @@
+-- 0006_search_index_at_commit.sql (PostgreSQL) — new records reach the search index (../0006_search_index_at_commit.sql).
+--
+-- Nothing to create: SQLite's 0006 defers FTS5 indexing to one statement before COMMIT (search_pending), because
+-- FTS5 writes a segment at every statement savepoint. PostgreSQL's <table>_fts tsvector rows are kept by the
+-- 0001/0004 triggers inside the writing statement, with no per-savepoint cost, so there is no search_pending here
+-- and the writer must not run SearchIndex.flushSQL on this engine. The file exists so that both engines number
+-- the same history.
