@@ -23,7 +23,7 @@ let package = Package(
         .systemLibrary(
             name: "CPostgreSQL",
             path: "Sources/CPostgreSQL",
-            pkgConfig: "libpq",
+            // No pkgConfig: its flags would link libpq, which LibPQ.swift opens at run time instead.
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "PostgreSQL", dependencies: ["CPostgreSQL"]),

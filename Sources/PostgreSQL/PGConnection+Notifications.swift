@@ -34,17 +34,17 @@ extension PGConnection {
     /// some may be waiting even when the socket is quiet.
     public func notifications() throws -> [PGNotification] {
         let handle = try live()
-        guard PQconsumeInput(handle) == 1 else {
+        guard libpq.PQconsumeInput(handle) == 1 else {
             throw PGError.from(result: nil, connection: handle, sql: nil, conninfo: conninfo)
         }
         var received: [PGNotification] = []
-        while let notify = PQnotifies(handle) {
+        while let notify = libpq.PQnotifies(handle) {
             received.append(PGNotification(
                 channel: String(cString: notify.pointee.relname),
                 payload: notify.pointee.extra.map { String(cString: $0) } ?? "",
                 processID: notify.pointee.be_pid
             ))
-            PQfreemem(notify)
+            libpq.PQfreemem(notify)
         }
         return received
     }

@@ -50,7 +50,7 @@ extension PGConnection {
             throw PGError.misuse("statement has \(statement.parameterCount) parameters but \(values.count) values were given", sql: sql)
         }
         // resultFormat 0: every column as text, converted by its type in PGResult.
-        let raw = PQexecPrepared(handle, statement.name, parameters.count, parameters.values, parameters.lengths, parameters.formats, 0)
+        let raw = libpq.PQexecPrepared(handle, statement.name, parameters.count, parameters.values, parameters.lengths, parameters.formats, 0)
         do {
             return try complete(raw, sql: sql)
         } catch let error as PGError {
@@ -72,11 +72,11 @@ extension PGConnection {
         deallocatePending(handle)
         statementCounter += 1
         let name = "tt_\(statementCounter)"
-        _ = try complete(PQprepare(handle, name, sql, parameters.count, parameters.types), sql: sql)
+        _ = try complete(libpq.PQprepare(handle, name, sql, parameters.count, parameters.types), sql: sql)
         // The server's own count guards against a placeholder our scanner missed: executing
         // with too few values would fail as 08P01 "protocol violation", a connection-class code.
-        let description = try complete(PQdescribePrepared(handle, name), sql: sql)
-        let statement = PGPreparedStatement(name: name, parameterCount: Int(PQnparams(description.handle)))
+        let description = try complete(libpq.PQdescribePrepared(handle, name), sql: sql)
+        let statement = PGPreparedStatement(name: name, parameterCount: Int(libpq.PQnparams(description.handle)))
         if let evicted = statements.insert(statement, for: key) {
             pendingDeallocations.append(evicted.name)
             deallocatePending(handle)
@@ -89,11 +89,11 @@ extension PGConnection {
     /// command fails. Prepared statements are not transactional, so waiting changes nothing
     /// but when the server frees them.
     func deallocatePending(_ handle: OpaquePointer) {
-        guard !pendingDeallocations.isEmpty, PQtransactionStatus(handle) == PQTRANS_IDLE else { return }
+        guard !pendingDeallocations.isEmpty, libpq.PQtransactionStatus(handle) == PQTRANS_IDLE else { return }
         let script = pendingDeallocations.map { "DEALLOCATE \($0)" }.joined(separator: "; ")
         pendingDeallocations.removeAll()
         // A failure here means the statement is already gone, or the connection is, and the
         // next command reports that; there is nothing to undo.
-        PQclear(PQexec(handle, script))
+        libpq.PQclear(libpq.PQexec(handle, script))
     }
 }

@@ -4,7 +4,7 @@ extension PGConnection {
     /// True inside a transaction block, including one an error has aborted (`PQtransactionStatus`).
     public var isInTransaction: Bool {
         guard let handle else { return false }
-        let status = PQtransactionStatus(handle)
+        let status = libpq.PQtransactionStatus(handle)
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
@@ -58,7 +58,7 @@ extension PGConnection {
     }
 
     private func throwIfAborted(after command: String) throws {
-        guard let handle, PQtransactionStatus(handle) == PQTRANS_INERROR else { return }
+        guard let handle, libpq.PQtransactionStatus(handle) == PQTRANS_INERROR else { return }
         throw PGConnection.abortedError(command)
     }
 

@@ -34,6 +34,7 @@ public final class PGConnection {
     }
 
     private static func connect(_ conninfo: String, masked: String) throws -> OpaquePointer {
+        _ = try LibPQ.open()
         // PQconnectdbParams with expand_dbname: entries before "dbname" are defaults the
         // string may override, entries after it override the string (libpq manual, 34.1).
         let settings = [
@@ -44,20 +45,20 @@ public final class PGConnection {
         ]
         let connection = withCStrings(settings.map(\.0)) { keywords in
             withCStrings(settings.map(\.1)) { values in
-                PQconnectdbParams(keywords, values, 1)
+                libpq.PQconnectdbParams(keywords, values, 1)
             }
         }
         guard let connection else {
             throw PGError(kind: .connection, message: "cannot connect to \(masked): libpq is out of memory")
         }
-        guard PQstatus(connection) == CONNECTION_OK else {
+        guard libpq.PQstatus(connection) == CONNECTION_OK else {
             let reason = PGError.connectionMessage(connection, conninfo: conninfo) ?? "unknown reason"
-            PQfinish(connection)
+            libpq.PQfinish(connection)
             throw PGError(kind: .connection, message: "cannot connect to \(masked): \(reason)")
         }
         // By default libpq prints every NOTICE and WARNING to stderr. Our own DROP ... IF EXISTS
         // and the server's last words on shutdown would land in the logs as noise.
-        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        _ = libpq.PQsetNoticeProcessor(connection, { _, _ in }, nil)
         return connection
     }
 
@@ -65,7 +66,7 @@ public final class PGConnection {
     public func close() {
         _ = statements.removeAll()
         pendingDeallocations.removeAll()
-        if let handle { PQfinish(handle) }
+        if let handle { libpq.PQfinish(handle) }
         handle = nil
     }
 
@@ -80,14 +81,14 @@ public final class PGConnection {
     /// idle leaves its last message and an end-of-file on the socket, which libpq only notices
     /// when it reads them, so whatever is waiting is read first (never blocking).
     public var isHealthy: Bool {
-        guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
+        guard let handle, libpq.PQstatus(handle) == CONNECTION_OK else { return false }
         // The message and the EOF can take two reads; a busy LISTEN channel stops the loop early.
         for _ in 0..<4 {
-            let descriptor = PQsocket(handle)
+            let descriptor = libpq.PQsocket(handle)
             guard descriptor >= 0, PGSocketPoll.waitReadable(descriptor, timeout: .zero) else { break }
-            if PQconsumeInput(handle) == 0 { return false }
+            if libpq.PQconsumeInput(handle) == 0 { return false }
         }
-        return PQstatus(handle) == CONNECTION_OK
+        return libpq.PQstatus(handle) == CONNECTION_OK
     }
 
     /// Reconnects with the same parameters (`PQreset`) after the server went away. The new
@@ -97,8 +98,8 @@ public final class PGConnection {
         _ = statements.removeAll()
         pendingDeallocations.removeAll()
         savepointDepth = 0
-        PQreset(handle)
-        guard PQstatus(handle) == CONNECTION_OK else {
+        libpq.PQreset(handle)
+        guard libpq.PQstatus(handle) == CONNECTION_OK else {
             let reason = PGError.connectionMessage(handle, conninfo: conninfo) ?? "unknown reason"
             throw PGError(kind: .connection, message: "cannot reconnect to \(maskedConninfo): \(reason)")
         }
@@ -110,13 +111,13 @@ public final class PGConnection {
     /// The connection's socket, for `poll`/`select`/a Dispatch source waiting on a LISTENing
     /// connection; -1 when closed. It changes after `reset()`. Read only through libpq
     /// (`notifications()`), never directly.
-    public var socketDescriptor: Int32 { handle.map { PQsocket($0) } ?? -1 }
+    public var socketDescriptor: Int32 { handle.map { libpq.PQsocket($0) } ?? -1 }
 
     /// The server process serving this connection (`pg_backend_pid()`), 0 when closed.
-    public var backendProcessID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+    public var backendProcessID: Int32 { handle.map { libpq.PQbackendPID($0) } ?? 0 }
 
     /// The server version as a number, e.g. 150020 for 15.20; 0 when closed.
-    public var serverVersion: Int { handle.map { Int(PQserverVersion($0)) } ?? 0 }
+    public var serverVersion: Int { handle.map { Int(libpq.PQserverVersion($0)) } ?? 0 }
 
     /// Runs a script: one or more `;`-separated statements without parameters, in one round
     /// trip (`PQexec`). Without its own BEGIN/COMMIT the whole script is one implicit
@@ -127,7 +128,7 @@ public final class PGConnection {
 
     func executeScript(_ sql: String) throws -> PGResult {
         let handle = try live(sql: sql)
-        return try complete(PQexec(handle, sql), sql: sql)
+        return try complete(libpq.PQexec(handle, sql), sql: sql)
     }
 
     /// Takes ownership of a result and throws the error it carries, if any.
@@ -151,24 +152,24 @@ public final class PGConnection {
     private func abandonCopy(_ status: ExecStatusType) {
         guard let handle else { return }
         if status == PGRES_COPY_IN {
-            _ = PQputCopyEnd(handle, "COPY FROM STDIN is not supported by this client")
+            _ = libpq.PQputCopyEnd(handle, "COPY FROM STDIN is not supported by this client")
         } else {
             var buffer: UnsafeMutablePointer<CChar>?
-            while PQgetCopyData(handle, &buffer, 0) > 0 {
-                PQfreemem(buffer)
+            while libpq.PQgetCopyData(handle, &buffer, 0) > 0 {
+                libpq.PQfreemem(buffer)
                 buffer = nil
             }
         }
-        while let next = PQgetResult(handle) { PQclear(next) }
+        while let next = libpq.PQgetResult(handle) { libpq.PQclear(next) }
     }
 
     /// `name` as a double-quoted identifier, escaped by libpq for the connection's encoding.
     func quotedIdentifier(_ name: String) throws -> String {
         let handle = try live()
-        guard let quoted = PQescapeIdentifier(handle, name, name.utf8.count) else {
+        guard let quoted = libpq.PQescapeIdentifier(handle, name, name.utf8.count) else {
             throw PGError(kind: .misuse, message: PGError.connectionMessage(handle, conninfo: conninfo) ?? "cannot quote \(name)")
         }
-        defer { PQfreemem(quoted) }
+        defer { libpq.PQfreemem(quoted) }
         return String(cString: quoted)
     }
 }

@@ -49,12 +49,13 @@ public enum PGConninfo {
     /// The password as libpq itself reads it from the string (percent-decoding a URL),
     /// or nil when there is none or the string does not parse.
     static func password(in conninfo: String) -> String? {
+        guard (try? LibPQ.open()) != nil else { return nil }
         var errorMessage: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(conninfo, &errorMessage) else {
-            PQfreemem(errorMessage)
+        guard let options = libpq.PQconninfoParse(conninfo, &errorMessage) else {
+            libpq.PQfreemem(errorMessage)
             return nil
         }
-        defer { PQconninfoFree(options) }
+        defer { libpq.PQconninfoFree(options) }
         var option = options
         while let keyword = option.pointee.keyword {
             if String(cString: keyword) == "password", let value = option.pointee.val {

@@ -9,10 +9,10 @@ final class PGResult {
     }
 
     deinit {
-        PQclear(handle)
+        libpq.PQclear(handle)
     }
 
-    var status: ExecStatusType { PQresultStatus(handle) }
+    var status: ExecStatusType { libpq.PQresultStatus(handle) }
 
     /// True for the statuses a finished, successful command ends in.
     var succeeded: Bool {
@@ -24,22 +24,22 @@ final class PGResult {
 
     /// Rows inserted, updated, deleted, selected, moved or copied (`PQcmdTuples`); 0 for other commands.
     var affectedRows: Int {
-        guard let text = PQcmdTuples(handle) else { return 0 }
+        guard let text = libpq.PQcmdTuples(handle) else { return 0 }
         return Int(String(cString: text)) ?? 0
     }
 
     /// The command tag, e.g. `INSERT 0 1` or `ROLLBACK`.
     var commandTag: String {
-        PQcmdStatus(handle).map { String(cString: $0) } ?? ""
+        libpq.PQcmdStatus(handle).map { String(cString: $0) } ?? ""
     }
 
     func rows() -> [PGRow] {
-        let rowCount = PQntuples(handle)
+        let rowCount = libpq.PQntuples(handle)
         guard rowCount > 0 else { return [] }
-        let columnCount = PQnfields(handle)
+        let columnCount = libpq.PQnfields(handle)
         let columns = PGColumns(
-            names: (0..<columnCount).map { PQfname(handle, $0).map { String(cString: $0) } ?? "" },
-            types: (0..<columnCount).map { PQftype(handle, $0) }
+            names: (0..<columnCount).map { libpq.PQfname(handle, $0).map { String(cString: $0) } ?? "" },
+            types: (0..<columnCount).map { libpq.PQftype(handle, $0) }
         )
         return (0..<rowCount).map { row in
             PGRow(columns: columns, values: (0..<columnCount).map { value(row: row, column: $0, type: columns.types[Int($0)]) })
@@ -49,8 +49,8 @@ final class PGResult {
     /// Converts one text-format field by its column's type; a type without a case of its own,
     /// and any field that does not parse as its type claims, stays text.
     private func value(row: Int32, column: Int32, type: Oid) -> PGValue {
-        guard PQgetisnull(handle, row, column) == 0, let start = PQgetvalue(handle, row, column) else { return .null }
-        let length = Int(PQgetlength(handle, row, column))
+        guard libpq.PQgetisnull(handle, row, column) == 0, let start = libpq.PQgetvalue(handle, row, column) else { return .null }
+        let length = Int(libpq.PQgetlength(handle, row, column))
         // Length-based, not NUL-terminated: libpq gives both, this avoids a second scan.
         let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self), count: length)
         let text = { String(decoding: bytes, as: UTF8.self) }

@@ -128,6 +128,14 @@ final class CommandLineTests: XCTestCase {
         let match = try XCTUnwrap(pattern.firstMatch(in: output, range: NSRange(output.startIndex..., in: output)), output)
         let port = try XCTUnwrap(Int((output as NSString).substring(with: match.range(at: 1))))
         XCTAssertEqual(try TestClient(port: port).request("GET", "/healthz").status, 200)
+        // On SQLite, libpq (and the TLS and Kerberos libraries it pulls in) is never mapped: it is opened only for a
+        // postgres:// database.
+        // Read to the end: /proc files say they are empty, so a read sized by the file's length gets nothing.
+        let mapsFile = try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps"))
+        let maps = String(decoding: mapsFile.readDataToEndOfFile(), as: UTF8.self)
+        try mapsFile.close()
+        XCTAssertFalse(maps.contains("libpq"), "a server on SQLite mapped libpq")
+        XCTAssertTrue(maps.contains("libsqlite3"))
         process.terminate()  // SIGTERM
         let stopDeadline = Date().addingTimeInterval(15)
         while process.isRunning && Date() < stopDeadline { usleep(20_000) }
