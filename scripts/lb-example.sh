@@ -16,12 +16,16 @@
 #
 # Environment:
 #   TRADE_TRACKER_BIN   the server binary (default .build/release/trade-tracker, else .build/debug/...)
+#   TRADE_TRACKER_APP_ROOT  the checkout whose migrations/, openapi.yaml and public/ the instances use
+#                       (default this one; bench/run.sh passes the one that matches its binary)
 #   LB_SERVE_FLAGS      more `serve` flags for both instances, e.g. "--access-log off --rate-limit 0"
 #   TRADE_TRACKER_TOKENS and the other TRADE_TRACKER_* variables reach both instances as they are.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 readonly ROOT
+APP_ROOT="${TRADE_TRACKER_APP_ROOT:-$ROOT}"
+readonly APP_ROOT
 readonly RECORD="${TMPDIR:-/tmp}/trade-tracker-lb.current"
 
 say() { printf 'lb-example: %s\n' "$*" >&2; }
@@ -60,7 +64,7 @@ start_instance() {
     read -r -a extra <<<"${LB_SERVE_FLAGS:-}"
     # stdin and stdout away from the caller's: `eval "$(… start)"` waits for stdout to close.
     "$(binary)" serve --host 127.0.0.1 --port "$port" --database "$DATABASE" \
-        --migrations "$ROOT/migrations" --openapi "$ROOT/openapi.yaml" --public-dir "$ROOT/public" \
+        --migrations "$APP_ROOT/migrations" --openapi "$APP_ROOT/openapi.yaml" --public-dir "$APP_ROOT/public" \
         --trust-proxy "${extra[@]}" </dev/null >>"$dir/logs/$log" 2>&1 &
     echo "$name $! $port" >>"$dir/pids"
     wait_for "http://127.0.0.1:$port" "$!" "instance $name" "$dir/logs/$log"
