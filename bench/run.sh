@@ -14,6 +14,7 @@
 #       measure_pair NAME /some/path 64 [wrk args...]   # one table row
 #       # or run_wrk URL CONNECTIONS NAME DURATION [wrk args...] and
 #       # ratio A B for rows of your own (add them with add_row / NOTES+=)
+#       # start_lb DATABASE: nginx over two instances (LB_URL); measure_sides TAG PATH CONNS ours lb
 #   }                                              # main stops what is left
 #
 # Background helpers (e.g. a writer loop) started with start_background are
@@ -27,6 +28,7 @@
 #   BENCH_WARMUP=3       seconds per warm-up wrk run
 #   BENCH_THREADS=2      wrk threads
 #   BENCH_RESULTS=DIR    where raw wrk outputs go (default bench/results/TIMESTAMP)
+#   BENCH_LB_DATABASE=…  the database the lb scenario's two instances share (default a SQLite file)
 set -euo pipefail
 
 CALLER_PWD="$PWD"
@@ -57,6 +59,9 @@ PAIR_COUNT=0       # alternates which side is measured first
 CURRENT_SCENARIO=""  # name of the scenario running
 LAST_BG_PID=""     # set by start_background
 PAIR_RPS="" PAIR_P50="" PAIR_P99=""   # our side of the last measure_pair
+FIRST_RPS="" FIRST_P50="" FIRST_P99="" SECOND_RPS="" SECOND_P50="" SECOND_P99=""   # set by measure_sides
+LB_URL=""          # set by start_lb: nginx in front of two instances (scripts/lb-example.sh)
+LB_DIR=""          # the example's run folder (pids, logs)
 ACKNOWLEDGED=0     # 201s seen by the writers of the current scenario (check_stored)
 IN_FLIGHT=0        # their requests left unanswered when wrk stopped
 
@@ -267,6 +272,53 @@ stop_background() {
     BG_PIDS=()
 }
 
+# ---------------------------------------------------------------- the load-balanced example
+
+# start_lb DATABASE [more serve flags...]  -> LB_URL, LB_DIR
+# scripts/lb-example.sh: two instances of BINARY on DATABASE (a SQLite file, or a postgres:// URL), with
+# nginx (deploy/nginx-lb.conf, as shipped) in front. The instances get the flags start_server gives ours.
+start_lb() {
+    local database="$1" out
+    shift
+    stop_lb
+    out="$(DATABASE="$database" TRADE_TRACKER_BIN="$BINARY" TRADE_TRACKER_APP_ROOT="$APP_ROOT" \
+        LB_SERVE_FLAGS="--access-log off --rate-limit 0 $*" timeout 120 bash "$ROOT/scripts/lb-example.sh" start \
+        2>>"$RESULTS/lb-example.log")" || { tail -5 "$RESULTS/lb-example.log" >&2; die "scripts/lb-example.sh start failed"; }
+    LB_URL="$(sed -n 's/^export LB_URL=//p' <<<"$out")"
+    LB_DIR="$(sed -n 's/^export LB_DIR=//p' <<<"$out")"
+    [ -n "$LB_URL" ] && [ -n "$LB_DIR" ] || die "scripts/lb-example.sh start printed no LB_URL/LB_DIR: $out"
+    cp "$LB_DIR/nginx.conf" "$RESULTS/nginx-lb.conf"
+    log "load-balanced example on $LB_URL ($LB_DIR)"
+}
+
+# lb_hwm: peak RSS of each of the example's instances so far, e.g. "a 14.2 MB, b 13.9 MB"
+lb_hwm() {
+    local name pid port out=()
+    while read -r name pid port; do
+        [ "$name" = nginx ] || out+=("$name $(SERVER_PID=$pid server_hwm)")
+    done <"$LB_DIR/pids"
+    local joined
+    joined="$(printf '%s, ' "${out[@]}")"
+    echo "${joined%, }"
+}
+
+stop_lb() {
+    [ -n "$LB_DIR" ] || return 0
+    local dir="$LB_DIR" line
+    LB_DIR="" LB_URL=""
+    [ -d "$dir" ] || return 0
+    FOOTER+=("${CURRENT_SCENARIO:-lb}: load-balanced instances' peak RSS (VmHWM) just before stop: $(LB_DIR=$dir lb_hwm)")
+    mkdir -p "$RESULTS/lb-logs"
+    # nginx's access log holds a line per request of the run (hundreds of MB): its last 1,000 lines only.
+    find "$dir/logs" -maxdepth 1 -type f ! -name access.log -exec cp {} "$RESULTS/lb-logs/" \; 2>/dev/null || true
+    tail -n 1000 "$dir/logs/access.log" >"$RESULTS/lb-logs/access.log.tail" 2>/dev/null || true
+    while IFS= read -r line; do NOTES+=("lb nginx: $line"); done \
+        < <(grep -E '\[(warn|error|crit|alert|emerg)\]' "$dir/logs/error.log" 2>/dev/null \
+            | cut -d' ' -f3- | sed 's/^[0-9#]*: //' | sort | uniq -c | sed 's/^ *//' || true)
+    timeout 60 bash "$ROOT/scripts/lb-example.sh" stop "$dir" 2>>"$RESULTS/lb-example.log" \
+        || NOTES+=("scripts/lb-example.sh stop failed (see $RESULTS/lb-example.log)")
+}
+
 # ---------------------------------------------------------------- wrk
 
 # to_ms VALUE: wrk's "512.00us" / "1.23ms" / "2.00s" / "1.00m" -> milliseconds
@@ -330,10 +382,22 @@ ratio() {
 measure_pair() {
     local scen="$1" path="$2" conns="$3"
     shift 3
-    local tag="$scen-c$conns" sides=(ours nginx) side
-    [ $((PAIR_COUNT % 2)) -eq 0 ] || sides=(nginx ours)
+    measure_sides "$scen-c$conns" "$path" "$conns" ours nginx "$@"
+    kill -0 "$SERVER_PID" 2>/dev/null || die "server died during $scen-c$conns (see $RESULTS/server.log)"
+    PAIR_RPS=$FIRST_RPS PAIR_P50=$FIRST_P50 PAIR_P99=$FIRST_P99
+    add_row "$scen" "$path" "$conns" "$FIRST_RPS" "$FIRST_P50" "$FIRST_P99" "$SECOND_RPS" "$SECOND_P50" "$SECOND_P99" \
+        "$(ratio "$FIRST_RPS" "$SECOND_RPS")" "$(server_hwm)"
+}
+
+# measure_sides TAG PATH CONNECTIONS FIRST SECOND [extra wrk args...]
+# A warm-up of each side, then a measured run of each on PATH, the side that goes first alternating from one
+# call to the next. Sides are names side_url knows. -> FIRST_RPS/P50/P99 and SECOND_RPS/P50/P99 (ms)
+measure_sides() {
+    local tag="$1" path="$2" conns="$3" first="$4" second="$5"
+    shift 5
+    local sides=("$first" "$second") side
+    [ $((PAIR_COUNT % 2)) -eq 0 ] || sides=("$second" "$first")
     PAIR_COUNT=$((PAIR_COUNT + 1))
-    local n_rps n_p50 n_p99
     for side in "${sides[@]}"; do
         log "$tag: warm-up $side ${WARMUP}s"
         run_wrk "$(side_url "$side")$path" "$conns" "$tag-$side-warmup" "$WARMUP" "$@"
@@ -341,12 +405,9 @@ measure_pair() {
     for side in "${sides[@]}"; do
         log "$tag: measure $side ${DURATION}s"
         run_wrk "$(side_url "$side")$path" "$conns" "$tag-$side" "$DURATION" "$@"
-        if [ "$side" = ours ]; then PAIR_RPS=$WRK_RPS PAIR_P50=$WRK_P50 PAIR_P99=$WRK_P99
-        else n_rps=$WRK_RPS n_p50=$WRK_P50 n_p99=$WRK_P99; fi
+        if [ "$side" = "$first" ]; then FIRST_RPS=$WRK_RPS FIRST_P50=$WRK_P50 FIRST_P99=$WRK_P99
+        else SECOND_RPS=$WRK_RPS SECOND_P50=$WRK_P50 SECOND_P99=$WRK_P99; fi
     done
-    kill -0 "$SERVER_PID" 2>/dev/null || die "server died during $tag (see $RESULTS/server.log)"
-    add_row "$scen" "$path" "$conns" "$PAIR_RPS" "$PAIR_P50" "$PAIR_P99" "$n_rps" "$n_p50" "$n_p99" \
-        "$(ratio "$PAIR_RPS" "$n_rps")" "$(server_hwm)"
 }
 
 ROW_FORMAT='%-10s %-24s %5s  %9s %7s %7s  %9s %7s %7s  %5s  %9s'
@@ -356,7 +417,15 @@ add_row() {
     ROWS+=("$(printf "$ROW_FORMAT" "$@")")
 }
 
-side_url() { if [ "$1" = ours ]; then echo "$SERVER_URL"; else echo "$NGINX_URL"; fi; }
+# side_url SIDE: ours (start_server), nginx (start_nginx) or lb (start_lb)
+side_url() {
+    case "$1" in
+        ours) echo "$SERVER_URL" ;;
+        nginx) echo "$NGINX_URL" ;;
+        lb) echo "$LB_URL" ;;
+        *) die "unknown side $1" ;;
+    esac
+}
 
 # ---------------------------------------------------------------- scenarios
 
@@ -427,9 +496,10 @@ parse_posts() {
     IN_FLIGHT=$((IN_FLIGHT + POST_SENT - POST_CREATED - POST_OTHER))
 }
 
-# run_posts CONNECTIONS NAME DURATION: POST /v1/sources in a loop (needs BENCH_TOKEN) -> see parse_posts
+# run_posts CONNECTIONS NAME DURATION [URL]: POST /v1/sources in a loop (needs BENCH_TOKEN) to URL (default
+# SERVER_URL) -> see parse_posts
 run_posts() {
-    BENCH_TAG="$2" run_wrk "$SERVER_URL" "$1" "$2" "$3" -s "$ROOT/bench/post_source.lua"
+    BENCH_TAG="$2" run_wrk "${4:-$SERVER_URL}" "$1" "$2" "$3" -s "$ROOT/bench/post_source.lua"
     parse_posts "$2"
 }
 
@@ -517,6 +587,53 @@ scenario_mixed() {
     check_stored mixed
 }
 
+# Issue 13: the rounds and writes loads through nginx over two instances sharing one database
+# (scripts/lb-example.sh with deploy/nginx-lb.conf as shipped) beside the same loads on one instance, in the
+# same run. The reads alternate which side goes first; the writes run on one instance, then through nginx.
+# BENCH_LB_DATABASE=postgres://… puts the two instances on PostgreSQL; by default they share a SQLite file.
+scenario_lb() {
+    local token="bench-writer-token-0123456789" database="${BENCH_LB_DATABASE:-}" engine side path c
+    if [ -n "$database" ]; then engine="PostgreSQL"; else mkdir -p "$WORK/lb"; database="$WORK/lb/bench.sqlite"; engine="one SQLite file"; fi
+    TRADE_TRACKER_TOKENS="bench:write:$token" start_server
+    TRADE_TRACKER_TOKENS="bench:write:$token" start_lb "$database"
+    for side in ours lb; do
+        log "lb: seeding 1,000 rounds through $side"
+        timeout 300 python3 "$ROOT/bench/seed_rounds.py" "$(side_url "$side")" "$token" 1000 >/dev/null \
+            || die "seeding rounds through $side failed"
+    done
+    local summary=()
+    for path in /v1/rounds/500 "/v1/rounds?limit=50"; do
+        measure_sides "lb-$( [ "$path" = /v1/rounds/500 ] && echo round || echo list )-c64" "$path" 64 ours lb
+        add_row "lb 1 inst" "$path" 64 "$FIRST_RPS" "$FIRST_P50" "$FIRST_P99" - - - - "$(server_hwm)"
+        add_row "lb nginx+2" "$path" 64 "$SECOND_RPS" "$SECOND_P50" "$SECOND_P99" - - - "$(ratio "$SECOND_RPS" "$FIRST_RPS")" -
+        summary+=("GET $path $(ratio "$SECOND_RPS" "$FIRST_RPS")")
+    done
+    export BENCH_TOKEN="$token"
+    local -A rate=() p50=() p99=()
+    for side in ours lb; do
+        ACKNOWLEDGED=0 IN_FLIGHT=0
+        for c in 1 32; do
+            log "lb: POST /v1/sources through $side, $c connection(s), warm-up ${WARMUP}s, measure ${DURATION}s"
+            run_posts "$c" "lb-writes-$side-c$c-warmup" "$WARMUP" "$(side_url "$side")"
+            run_posts "$c" "lb-writes-$side-c$c" "$DURATION" "$(side_url "$side")"
+            rate[$side$c]=$POST_RATE p50[$side$c]=$WRK_P50 p99[$side$c]=$WRK_P99
+        done
+        if [ "$side" = ours ]; then check_stored "lb (one instance)"
+        elif [ -f "$database" ]; then SERVER_DB="$database" check_stored "lb (nginx + 2 instances)"
+        else FOOTER+=("lb: acknowledged $ACKNOWLEDGED through nginx (rows on PostgreSQL are not counted here)"); fi
+    done
+    unset BENCH_TOKEN
+    for c in 1 32; do
+        add_row "lb 1 inst" "POST /v1/sources (201/s)" "$c" "${rate[ours$c]}" "${p50[ours$c]}" "${p99[ours$c]}" - - - - "$(server_hwm)"
+        add_row "lb nginx+2" "POST /v1/sources (201/s)" "$c" "${rate[lb$c]}" "${p50[lb$c]}" "${p99[lb$c]}" - - - \
+            "$(ratio "${rate[lb$c]}" "${rate[ours$c]}")" -
+        summary+=("POST c$c $(ratio "${rate[lb$c]}" "${rate[ours$c]}")")
+    done
+    kill -0 "$SERVER_PID" 2>/dev/null || die "server died during lb (see $RESULTS/server.log)"
+    local IFS=';'
+    FOOTER+=("lb: nginx over 2 instances on $engine ÷ 1 instance on its own SQLite file (ratio column of the 'lb nginx+2' rows):${summary[*]/#/ }")
+}
+
 # ---------------------------------------------------------------- main
 
 cleanup() {
@@ -524,6 +641,7 @@ cleanup() {
     trap - EXIT INT TERM
     stop_background || true
     stop_nginx || true
+    stop_lb || true
     stop_server || true
     [ -z "$WORK" ] || rm -rf "$WORK"
     exit "$rc"
@@ -575,7 +693,7 @@ main() {
         log "scenario $s"
         CURRENT_SCENARIO="$s"
         "scenario_$s"
-        stop_background; stop_nginx; stop_server   # whatever the scenario left running
+        stop_background; stop_nginx; stop_lb; stop_server   # whatever the scenario left running
     done
     print_table | tee "$RESULTS/summary.txt"
 }
