@@ -11,7 +11,7 @@ COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib \
  && cp "$(swift build -c release --show-bin-path)/trade-tracker" /trade-tracker
 
-# Runtime stage: slim Debian with the system SQLite and libpq (the binary links both), a non-root user and a volume
+# Runtime stage: slim Debian with the system SQLite (linked) and libpq (opened at run time for a postgres:// database), a non-root user and a volume
 # for the database.
 FROM debian:bookworm-slim
 RUN apt-get update \
