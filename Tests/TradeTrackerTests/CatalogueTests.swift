@@ -124,7 +124,7 @@ final class BoundedStatementTests: XCTestCase {
                 XCTAssertEqual(try api.get("/v1/negotiations/\(negotiation)/timeline?limit=\(limit)&kind=round_started,round_ended").status, 200)
             }
         }
-        let counts = app.app.database.pool.cachedStatementCounts()
+        let counts = try app.sqlitePool().cachedStatementCounts()
         XCTAssertFalse(counts.isEmpty)
         for count in counts { XCTAssertLessThanOrEqual(count, 128) }
         // Bound, not interpolated: every variant of the list shares a handful of statements.

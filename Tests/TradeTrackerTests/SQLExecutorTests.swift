@@ -24,7 +24,7 @@ final class SQLExecutorTests: PostgresTestCase {
 
     /// Both engines' executors, named for failure messages.
     private func engines() -> [(String, any SQLExecutor)] {
-        [("sqlite", SQLiteExecutor(sqlite)), ("postgres", PostgresExecutor(db))]
+        [("sqlite", sqlite), ("postgres", PostgresExecutor(db))]
     }
 
     private let context = WriteContext(actor: "tester", requestID: "req-1", now: "2025-05-12T08:30:00.123Z",
@@ -61,12 +61,12 @@ final class SQLExecutorTests: PostgresTestCase {
         for (name, db) in engines() {
             _ = try store.insert(db, negotiation("us-cn"), context: context)
             XCTAssertThrowsError(try store.insert(db, negotiation("us-cn"), context: context), name) { error in
-                guard let error = error as? StorageError else { return XCTFail("\(name): \(error)") }
+                guard let error = StorageError(sorting: error) else { return XCTFail("\(name): \(error)") }
                 XCTAssertEqual(error.kind, .uniqueViolation(column: "slug"), name)
                 problems.append(StorageErrors.problem(for: error, logger: logger))
             }
             XCTAssertThrowsError(try store.insert(db, negotiation("other", parties: #"["USA"]"#), context: context), name) { error in
-                XCTAssertEqual((error as? StorageError)?.kind, .constraintViolation, name)
+                XCTAssertEqual(StorageError(sorting: error)?.kind, .constraintViolation, name)
             }
         }
         XCTAssertEqual(problems.map(\.status), [409, 409])
@@ -132,9 +132,13 @@ final class SQLExecutorTests: PostgresTestCase {
     func testStorageErrorSortsEachEnginesFailures() {
         XCTAssertEqual(StorageError(PGError(kind: .connection, message: "gone")).kind, .unavailable)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "57P01", message: "shutdown")).kind, .unavailable)
-        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "40001", message: "serialize")).kind, .unavailable)
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "40001", message: "serialize")).kind, .serializationFailure)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "53100", message: "disk full")).kind, .storageFault)
-        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "23503", message: "fk")).kind, .constraintViolation)
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "40P01", message: "deadlock")).kind, .serializationFailure)
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "23503", message: "fk")).kind, .foreignKeyViolation(detail: nil))
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "23514", message: "check")).kind, .constraintViolation)
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "25006", message: "read-only transaction")).kind, .readOnly)
+        XCTAssertEqual(StorageError(SQLiteError(code: 8, message: "attempt to write a readonly database")).kind, .readOnly)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "42601", message: "syntax")).kind, .other)
         XCTAssertEqual(StorageError.keyColumns("Key (negotiation_id, sequence)=(1, 2) already exists."), "sequence")
         XCTAssertEqual(StorageError.keyColumns("something else"), nil)

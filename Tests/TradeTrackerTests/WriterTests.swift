@@ -53,7 +53,7 @@ final class WriterTests: XCTestCase {
         let negotiation = try api.negotiation()
         _ = try api.source(url: "https://example.org/taken", title: "Taken")
         let commits = CommitCounter()
-        try app.app.database.pool.withWriter { db in db.setCommitHook { commits.add(); return false } }
+        try app.sqlitePool().withWriter { db in db.setCommitHook { commits.add(); return false } }
         let release = app.holdWriter()
         let bodies: [(path: String, body: String, expected: Int)] = (0..<12).map { i in
             switch i % 4 {

@@ -38,6 +38,9 @@ public enum FullExport {
     }
 
     static func run(database path: String, migrationsDirectory: String, to destination: String, clock: TimeSource) throws -> Summary {
+        if let refusal = DatabaseLocation(path).sqliteOnly("export", instead: "pg_dump, or GET /v1/<resource>?format=ndjson of a running server") {
+            throw refusal
+        }
         guard FileManager.default.fileExists(atPath: path) else { throw StartupError("no database at \(path)") }
         try checkDestination(destination)
         let migrator = try Migrator.load(directory: migrationsDirectory)
@@ -79,7 +82,7 @@ public enum FullExport {
     }
 
     /// Every resource's files and the manifest, inside the caller's read transaction.
-    private static func write(_ db: SQLiteConnection, into folder: String, directory: String, now: String, today: CalendarDate) throws -> Summary {
+    private static func write(_ db: some SQLExecutor, into folder: String, directory: String, now: String, today: CalendarDate) throws -> Summary {
         let seq = try ChangeSignal.newestSeq(db)
         var files: [File] = []
         for resource in TransferCatalogue.all {
@@ -99,7 +102,7 @@ public enum FullExport {
     }
 
     /// MANIFEST.json, one member a line and one file a line, for people as much as for `trade-tracker import DIR`.
-    private static func manifest(_ db: SQLiteConnection, files: [File], seq: Int64, now: String) throws -> [UInt8] {
+    private static func manifest(_ db: some SQLExecutor, files: [File], seq: Int64, now: String) throws -> [UInt8] {
         var lines: [String] = []
         func member(_ name: String, _ write: (inout JSONWriter) -> Void) {
             var json = JSONWriter(capacity: 64)

@@ -126,7 +126,7 @@ final class Importer: @unchecked Sendable {
 
     /// A database failure as the writer would answer it (and noted for readiness, as the writer does).
     private func storageProblem(_ error: any Error) -> Problem {
-        guard let error = error as? SQLiteError else { return APIError.internalError() }
+        guard let error = StorageError(sorting: error) else { return APIError.internalError() }
         writes.health.recordFailure(error)
         return StorageErrors.problem(for: error, logger: writes.logger)
     }

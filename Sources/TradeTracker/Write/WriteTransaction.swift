@@ -4,13 +4,13 @@ import SQLite
 /// commit is durable (filling caches, waking the feed). Nothing of a write is visible outside the database before
 /// its COMMIT succeeds; if it fails, the actions are dropped with the transaction.
 final class WriteTransaction {
-    let db: SQLiteConnection
+    let db: any SQLExecutor
     let context: WriteContext
     private(set) var afterCommit: [@Sendable () -> Void] = []
     /// Set by an import: references to records that may still come later in its input.
     var pendingReferences: PendingReferences?
 
-    init(db: SQLiteConnection, context: WriteContext) {
+    init(db: any SQLExecutor, context: WriteContext) {
         self.db = db
         self.context = context
     }
