@@ -11,6 +11,7 @@ final class FullExportTests: ResourceAPITestCase {
     private var folder: URL!
 
     override func setUpWithError() throws {
+        try TestApp.requireSQLite("the full export reads the SQLite file")
         app = try TestApp {
             $0.tokens = Fixtures.tokens
             $0.loadDemoData = true

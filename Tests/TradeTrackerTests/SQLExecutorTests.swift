@@ -129,6 +129,55 @@ final class SQLExecutorTests: PostgresTestCase {
         }
     }
 
+    /// What only PostgreSQL's foreign keys can catch (another instance deleted the record, or added a referrer, after
+    /// the repository's check) answers as the checks do: 422 naming the field, 409 `referenced`.
+    func testAForeignKeyRefusalOnPostgreSQLAnswersAsTheReferenceChecksDo() throws {
+        let executor = PostgresExecutor(db)
+        let negotiations = ResourceStore(spec: Negotiations.spec), rounds = ResourceStore(spec: Rounds.spec)
+        let negotiation = try negotiations.insert(executor, negotiation("us-cn"), context: context)
+        func round(_ negotiationID: Int64) -> RecordValues {
+            ["negotiation_id": .integer(negotiationID), "sequence": 1, "title": "Geneva", "city": "Geneva", "country": "CHE",
+             "starts_on": "2025-05-10", "ends_on": "2025-05-12", "status": "concluded"]
+        }
+        XCTAssertThrowsError(try executor.transaction {
+            try rounds.answeringForeignKeys(round(999)) { try rounds.insert(executor, round(999), context: context) }
+        }) { error in
+            let problem = error as? Problem
+            XCTAssertEqual(problem?.status, 422, "\(error)")
+            XCTAssertEqual(problem?.errors.map(\.pointer), ["/negotiation_id"])
+            XCTAssertEqual(problem?.errors.first?.message, "refers to a negotiation that does not exist (id 999)")
+        }
+        _ = try rounds.insert(executor, round(negotiation), context: context)
+        let old = ResourceStore.values(of: try XCTUnwrap(try negotiations.find(executor, id: negotiation)), spec: Negotiations.spec)
+        XCTAssertThrowsError(try executor.transaction {
+            try negotiations.answeringForeignKeys(nil) { try negotiations.delete(executor, id: negotiation, old: old, context: context) }
+        }) { error in
+            let problem = error as? Problem
+            XCTAssertEqual(problem?.status, 409, "\(error)")
+            XCTAssertEqual(problem?.code, "referenced")
+            XCTAssertTrue(problem?.detail?.contains("rounds") ?? false, problem?.detail ?? "")
+        }
+        XCTAssertNotNil(try negotiations.find(executor, id: negotiation), "the refused delete was rolled back")
+    }
+
+    /// An explicit id (an import) counts as handed out within its transaction, and is retired in the sequence only
+    /// when the writer raises the counter: a rolled-back import retires nothing.
+    func testExplicitIDsOnPostgreSQLCountAsHandedOutOnlyWhereTheyAreSeen() throws {
+        let executor = PostgresExecutor(db)
+        let store = ResourceStore(spec: Negotiations.spec)
+        XCTAssertThrowsError(try executor.transaction {
+            _ = try store.insert(executor, negotiation("imported"), stamp: RecordStamp(id: 40), context: context)
+            XCTAssertEqual(try store.highestIDHandedOut(executor), 40, "the transaction sees its own explicit id")
+            throw APIError.notFound(detail: "rolled back")
+        })
+        XCTAssertEqual(try store.highestIDHandedOut(executor), 0, "nothing retired by a rolled-back import")
+        try executor.transaction {
+            _ = try store.insert(executor, negotiation("imported"), stamp: RecordStamp(id: 40), context: context)
+            try ResourceStore.raiseIDCounter("negotiations", to: 40, executor)
+        }
+        XCTAssertEqual(try store.insert(executor, negotiation("next"), context: context), 41, "the next id follows the import")
+    }
+
     func testStorageErrorSortsEachEnginesFailures() {
         XCTAssertEqual(StorageError(PGError(kind: .connection, message: "gone")).kind, .unavailable)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "57P01", message: "shutdown")).kind, .unavailable)

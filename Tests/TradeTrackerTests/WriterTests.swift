@@ -1,5 +1,6 @@
 import JSON
 import Foundation
+import PostgreSQL
 import XCTest
 import SQLite
 @testable import TradeTracker
@@ -130,6 +131,31 @@ final class WriterTests: XCTestCase {
         XCTAssertEqual(try app.query("SELECT value FROM app_settings WHERE name = 'written_once'").first?.text("value"), "yes")
     }
 
+    /// PostgreSQL rolls a transaction back to resolve a deadlock or a serialization conflict (40P01, 40001): the
+    /// writer runs the batch again instead of answering 503, and the write lands once.
+    func testABatchRolledBackForAConflictRunsAgain() throws {
+        let attempts = LockedList<Int>()
+        let context = WriteContext(actor: "test", requestID: nil, now: TimeSource.system.now(), today: TimeSource.system.today())
+        let done = DispatchSemaphore(value: 0)
+        let outcome = LockedList<Result<Int64, Problem>>()
+        try app.app.writes.submit(context, rerunnable: true, { transaction -> Int64 in
+            attempts.append(1)
+            let id = try ResourceStore(spec: Sources.spec).insert(transaction.db, ["title": .text("conflicted")], context: transaction.context)
+            if attempts.items.count == 1 {
+                throw StorageError(PGError(kind: .server, sqlState: "40P01", message: "deadlock detected"))
+            }
+            return id
+        }, completion: { result in
+            outcome.append(result)
+            done.signal()
+        })
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        let id = try XCTUnwrap(try outcome.items.first?.get())
+        XCTAssertEqual(attempts.items.count, 2, "run again once")
+        XCTAssertEqual(try app.query("SELECT count(*) AS n FROM sources").first?.int("n"), 1, "the first run was rolled back")
+        XCTAssertEqual(try app.query("SELECT id FROM sources").first?.int("id"), id)
+    }
+
     func testAFullWriteQueueAnswers503WithRetryAfter() throws {
         app.stop()
         app = try TestApp { $0.tokens = Fixtures.tokens; $0.writerQueueLimit = 2 }
@@ -190,16 +216,16 @@ final class WriterTests: XCTestCase {
         XCTAssertEqual(group.wait(timeout: .now() + 20), .success)
         XCTAssertEqual(stopped.wait(timeout: .now() + 20), .success)
         XCTAssertEqual(results.items, Array(repeating: 201, count: 5), "every queued write was committed and answered")
-        let check = try SQLiteConnection(path: app.databasePath, flags: [.readOnly])
-        defer { check.close() }
-        XCTAssertEqual(try check.scalar("SELECT count(*) FROM sources"), .integer(5))
+        XCTAssertEqual(try app.query("SELECT count(*) AS n FROM sources").first?.int("n"), 5)
         self.app = nil
+        app.postgres?.drop()
         try? FileManager.default.removeItem(at: app.directory)
     }
 
     /// kill -9 of a real server process while eight clients write: afterwards every acknowledged write is in the
     /// database and `integrity_check` is ok.
     func testKillMinus9DuringBatchedWritesLosesNoAcknowledgedWrite() throws {
+        try TestApp.requireSQLite("a server process on an SQLite file")
         let directory = app.directory.appendingPathComponent("crash")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let database = directory.appendingPathComponent("crash.sqlite").path

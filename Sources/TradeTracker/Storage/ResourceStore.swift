@@ -23,11 +23,17 @@ struct ResourceStore: Sendable {
         return 0
     }
 
-    /// Raises AUTOINCREMENT's counter to `id` (never lowers it): a restored export hands out no id its source
-    /// database had handed out, deleted records' included.
+    /// Raises the id counter (AUTOINCREMENT's, or the identity sequence) to `id`, never lowering it: a restored export
+    /// hands out no id its source database had handed out, deleted records' included. On PostgreSQL it always runs:
+    /// `highestIDHandedOut` counts the imported rows themselves there, but the sequence must still move past them.
     func retireIDs(through id: Int64, _ db: some SQLExecutor) throws {
-        guard id > (try highestIDHandedOut(db)) else { return }
-        for statement in db.dialect.retireIDs(spec.table) { try db.run(statement, [.integer(id)]) }
+        guard id > (try highestIDHandedOut(db)) || !db.dialect.explicitIDsRaiseTheCounter else { return }
+        try Self.raiseIDCounter(spec.table, to: id, db)
+    }
+
+    /// The counter of `table` raised to `id` (never lowered).
+    static func raiseIDCounter(_ table: String, to id: Int64, _ db: some SQLExecutor) throws {
+        for statement in db.dialect.retireIDs(table) { try db.run(statement, [.integer(id)]) }
     }
 
     func exists(_ db: some SQLExecutor, id: Int64) throws -> Bool {

@@ -71,10 +71,12 @@ final class Importer: @unchecked Sendable {
     func writeAll(_ transaction: WriteTransaction, dryRun: Bool) throws(Problem) -> Chunk {
         do {
             if dryRun { try transaction.db.run("SAVEPOINT import_dry_run") }
+            let explicitIDs = transaction.explicitIDs
             let chunk = try write(transaction, rowLimit: nil)
             if dryRun {
                 try transaction.db.run("ROLLBACK TO SAVEPOINT import_dry_run")
                 try transaction.db.run("RELEASE SAVEPOINT import_dry_run")
+                transaction.explicitIDs = explicitIDs
             }
             return chunk
         } catch let problem as Problem {

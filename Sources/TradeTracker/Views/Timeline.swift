@@ -24,11 +24,12 @@ enum Timeline {
     /// One row per event: date, kind_rank, id (tie-break), ref_type, ref_id, then what the title is made of.
     /// Suspension windows of enacted measures give `*_suspended` (at a window's start) and `*_resumed` (at its end,
     /// when the measure is still in force then); windows that follow one another (an extension) read as one, whose
-    /// title names the end of the last of them.
+    /// title names the end of the last of them. `rate` is typed in the first branch: PostgreSQL resolves a UNION's
+    /// column types branch by branch, and two bare NULLs would make it text before the measures' integers.
     private static func events(_ d: SQLDialect) -> String {
             """
             SELECT r.starts_on AS date, 0 AS kind_rank, r.id AS id, 'rounds' AS ref_type, r.id AS ref_id,
-                   r.title AS label, r.city AS body, NULL AS by_country, NULL AS on_country, NULL AS rate, NULL AS coverage,
+                   r.title AS label, r.city AS body, NULL AS by_country, NULL AS on_country, CAST(NULL AS bigint) AS rate, NULL AS coverage,
                    NULL AS until
             FROM rounds r WHERE r.negotiation_id = ?
             UNION ALL

@@ -208,6 +208,7 @@ final class DatabaseWriter: @unchecked Sendable {
         }
         var succeeded: [(job: WriteJob, deliver: @Sendable () -> Void, actions: [@Sendable () -> Void])] = []
         var began = false
+        var explicitIDs: [String: Int64] = [:]
         do {
             let seq: Int64 = try database.withWriter { db in
                 try db.run(db.dialect.beginWrite)
@@ -220,6 +221,7 @@ final class DatabaseWriter: @unchecked Sendable {
                         let deliver = try job.execute(transaction)
                         if isolated { try db.run("RELEASE SAVEPOINT write_job") }
                         succeeded.append((job, deliver, transaction.afterCommit))
+                        for (table, id) in transaction.explicitIDs { explicitIDs[table] = max(id, explicitIDs[table] ?? 0) }
                     } catch {
                         // PostgreSQL gave the transaction up for another's sake: the whole batch runs again (below).
                         if StorageError(sorting: error)?.kind == .serializationFailure {
@@ -248,6 +250,8 @@ final class DatabaseWriter: @unchecked Sendable {
                     // SQLite: the records this transaction created reach the search index in one statement (0006).
                     // PostgreSQL's triggers keep its search documents themselves.
                     if db.dialect.engine == .sqlite { try db.run(SearchIndex.flushSQL) }
+                    // PostgreSQL: imported ids retire in the sequence only with the commit that stores them.
+                    for (table, id) in explicitIDs { try ResourceStore.raiseIDCounter(table, to: id, db) }
                     let seq = try ChangeSignal.newestSeq(db)
                     try db.run("COMMIT TRANSACTION")
                     return seq

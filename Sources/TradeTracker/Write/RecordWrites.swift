@@ -40,7 +40,11 @@ extension WriteService {
         }
         var values = input.values
         try spec.prepareInsert?(transaction.db, &values)
-        return try store.answeringForeignKeys(values) { try store.insert(transaction.db, values, stamp: input.stamp, context: transaction.context) }
+        let id = try store.answeringForeignKeys(values) { try store.insert(transaction.db, values, stamp: input.stamp, context: transaction.context) }
+        if let explicit = input.stamp.id, !transaction.db.dialect.explicitIDsRaiseTheCounter {
+            transaction.explicitIDs[spec.table] = max(explicit, transaction.explicitIDs[spec.table] ?? 0)
+        }
+        return id
     }
 
     /// The stored record merged with a patch, checked as a whole; 404, 412 and state-machine refusals included.

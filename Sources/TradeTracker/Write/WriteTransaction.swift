@@ -7,6 +7,9 @@ final class WriteTransaction {
     let db: any SQLExecutor
     let context: WriteContext
     private(set) var afterCommit: [@Sendable () -> Void] = []
+    /// Explicit ids inserted where that does not raise the id counter (PostgreSQL), by table: the writer raises the
+    /// counters just before COMMIT, so that only a committed write retires ids.
+    var explicitIDs: [String: Int64] = [:]
     /// Set by an import: references to records that may still come later in its input.
     var pendingReferences: PendingReferences?
 

@@ -32,8 +32,13 @@ final class TestApp: Sendable {
         var configuration = Self.configuration(directory: directory)
         let postgres = Self.engine == .postgres ? try TestApp.postgresSchema() : nil
         if let postgres { configuration.databasePath = postgres.scopedURL }
-        // A test that names its own file runs on SQLite whatever the engine.
         configure(&configuration)
+        if let postgres, configuration.database != .postgres(url: postgres.scopedURL) {
+            // The test names an SQLite file of its own: it is about SQLite whatever the engine.
+            postgres.drop()
+            try? FileManager.default.removeItem(at: directory)
+            throw XCTSkip("SQLite only: the test names its own SQLite file")
+        }
         self.postgres = postgres
         do {
             app = try TradeTrackerApp(configuration: configuration, logger: Logger(minimumLevel: .error))
@@ -94,14 +99,19 @@ final class TestApp: Sendable {
 
     /// Reads the database directly (a separate connection), to check what the API stored.
     func query(_ sql: String, _ values: [SQLValue] = []) throws -> [Row] {
+        try withConnection(readOnly: true) { try $0.query(sql, values) }
+    }
+
+    /// `body` on a connection of its own to the app's database, whichever the engine.
+    func withConnection<T>(readOnly: Bool = false, _ body: (any SQLExecutor) throws -> T) throws -> T {
         if case .postgres(let url) = app.configuration.database {
             let connection = try PGConnection(url)
             defer { connection.close() }
-            return try PostgresExecutor(connection).query(sql, values)
+            return try body(PostgresExecutor(connection))
         }
-        let connection = try SQLiteConnection(path: databasePath, flags: [.readOnly])
+        let connection = try SQLiteConnection(path: databasePath, flags: readOnly ? [.readOnly] : [.readWrite, .create])
         defer { connection.close() }
-        return try connection.query(sql, values)
+        return try body(connection)
     }
 
     /// The SQLite pool of a test about SQLite itself; skips the test on PostgreSQL.

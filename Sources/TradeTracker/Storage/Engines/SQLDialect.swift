@@ -162,9 +162,18 @@ struct SQLDialect: Sendable, Hashable {
         case .sqlite:
             return "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '\(table)'), 0)"
         case .postgres:
-            return "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('\(table)', 'id')), 0)"
+            // An explicit id (an import) does not move the sequence until the writer raises it before COMMIT, so
+            // the table's own highest id counts too: a dry run or the rest of an import sees what it inserted.
+            return """
+                SELECT GREATEST(COALESCE(pg_sequence_last_value(pg_get_serial_sequence('\(table)', 'id')), 0),
+                                COALESCE((SELECT max(id) FROM \(table)), 0))
+                """
         }
     }
+
+    /// Whether inserting a record with an explicit id raises the table's id counter by itself (SQLite's
+    /// AUTOINCREMENT does; PostgreSQL's identity sequence does not, and setval is not undone by a ROLLBACK).
+    var explicitIDsRaiseTheCounter: Bool { engine == .sqlite }
 
     /// The statements that raise `table`'s id counter to the one bound id (`ResourceStore.retireIDs`, only ever
     /// upwards: the caller checks `highestIDHandedOut` first).
@@ -174,7 +183,8 @@ struct SQLDialect: Sendable, Hashable {
             return ["DELETE FROM sqlite_sequence WHERE name = '\(table)' AND seq < ?",
                     "INSERT INTO sqlite_sequence (name, seq) SELECT '\(table)', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '\(table)')"]
         case .postgres:
-            return ["SELECT setval(pg_get_serial_sequence('\(table)', 'id'), ?)"]
+            let sequence = "pg_get_serial_sequence('\(table)', 'id')"
+            return ["SELECT setval(\(sequence), GREATEST(?, COALESCE(pg_sequence_last_value(\(sequence)), 0)))"]
         }
     }
 
