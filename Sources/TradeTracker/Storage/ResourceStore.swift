@@ -31,8 +31,9 @@ struct ResourceStore: Sendable {
         try Self.raiseIDCounter(spec.table, to: id, db)
     }
 
-    /// The counter of `table` raised to `id` (never lowered).
+    /// The counter of `table` raised to `id` (never lowered; 0, no id yet, leaves it: a sequence starts at 1).
     static func raiseIDCounter(_ table: String, to id: Int64, _ db: some SQLExecutor) throws {
+        guard id >= 1 else { return }
         for statement in db.dialect.retireIDs(table) { try db.run(statement, [.integer(id)]) }
     }
 

@@ -33,13 +33,16 @@ final class TestApp: Sendable {
         let postgres = Self.engine == .postgres ? try TestApp.postgresSchema() : nil
         if let postgres { configuration.databasePath = postgres.scopedURL }
         configure(&configuration)
-        if let postgres, configuration.database != .postgres(url: postgres.scopedURL) {
+        if let postgres, case .sqlite = configuration.database {
             // The test names an SQLite file of its own: it is about SQLite whatever the engine.
             postgres.drop()
             try? FileManager.default.removeItem(at: directory)
             throw XCTSkip("SQLite only: the test names its own SQLite file")
         }
-        self.postgres = postgres
+        // A test that names a schema of its own (a second app on a restored copy) keeps and drops it itself.
+        let owned = postgres.flatMap { configuration.database == .postgres(url: $0.scopedURL) ? $0 : nil }
+        if owned == nil { postgres?.drop() }
+        self.postgres = owned
         do {
             app = try TradeTrackerApp(configuration: configuration, logger: Logger(minimumLevel: .error))
             try app.start()
