@@ -25,7 +25,7 @@ public enum PGConninfo {
     /// unencoded `/` or `@` makes part of it a host or port (`invalid integer value "s3cr"`).
     /// So the password as libpq parses it, as written, and each piece of it between such
     /// delimiters (3 characters or longer) are all masked.
-    static func maskingPassword(of conninfo: String, in message: String) -> String {
+    public static func maskingPassword(of conninfo: String, in message: String) -> String {
         var message = message
         for secret in secrets(in: conninfo) {
             message = message.replacingOccurrences(of: secret, with: mask)

@@ -72,6 +72,27 @@ public final class PGPool: @unchecked Sendable {
         return try body(connection)
     }
 
+    /// Takes a connection out of the pool (reset first if broken) for a use that spans threads in turn (a streamed
+    /// export opens its snapshot on one thread and reads the rest on another); hand it back with `checkIn`, once.
+    /// `withConnection` is the way for everything else.
+    public func checkOut() throws -> PGConnection {
+        let connection = try borrow()
+        if !connection.isHealthy {
+            do {
+                try connection.reset()
+            } catch {
+                giveBack(connection)
+                throw error
+            }
+        }
+        return connection
+    }
+
+    /// Gives back a connection `checkOut` took, ending any transaction left open.
+    public func checkIn(_ connection: PGConnection) {
+        giveBack(connection)
+    }
+
     /// `withConnection` plus `transaction`: COMMIT when `body` returns, ROLLBACK when it throws.
     @discardableResult
     public func transaction<T>(_ isolation: PGIsolationLevel? = nil, _ body: (PGConnection) throws -> T) throws -> T {

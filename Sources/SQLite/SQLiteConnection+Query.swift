@@ -27,11 +27,13 @@ extension SQLiteConnection {
         }
     }
 
-    /// Executes one statement with positional values, discarding any rows.
-    public func run(_ sql: String, _ values: [SQLValue] = []) throws {
+    /// Executes one statement with positional values, discarding any rows; the rows it inserted, updated or deleted.
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws -> Int {
         try withCachedStatement(sql, values) { statement in
             while try statement.step() {}
         }
+        return changes
     }
 
     /// Like `query`, with `:name` parameters.

@@ -5,7 +5,7 @@ import PostgreSQL
 /// The cluster named by `TT_POSTGRES_URL` (from `scripts/pg-test-cluster.sh start`), with a
 /// schema of its own per test so tests never see each other's tables; `drop()` removes it.
 /// Shared by the PostgreSQL wrapper's tests and the product's PostgreSQL engine tests.
-public struct PGTestDatabase {
+public struct PGTestDatabase: Sendable {
     public static let setupHint = "TT_POSTGRES_URL is unset: run `eval \"$(scripts/pg-test-cluster.sh start)\"` to test against a throwaway PostgreSQL cluster"
 
     /// The database URL, or an XCTSkip that says how to get one.

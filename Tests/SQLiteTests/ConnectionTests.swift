@@ -226,7 +226,7 @@ final class ConnectionTests: XCTestCase {
         // The busy handler waited instead of failing at once.
         XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 0.09)
         try db.execute("COMMIT")
-        try other.transaction { try other.run("INSERT INTO t VALUES (1)") }
+        try other.transaction { _ = try other.run("INSERT INTO t VALUES (1)") }
     }
 
     func testFTS5AndJSON1AreAvailable() throws {

@@ -107,7 +107,7 @@ final class DatabasePoolTests: XCTestCase {
         DispatchQueue.concurrentPerform(iterations: 8) { thread in
             for n in 1...perThread {
                 do {
-                    try pool.write { try $0.run("INSERT INTO t (thread, n) VALUES (?, ?)", [.integer(Int64(thread)), .integer(Int64(n))]) }
+                    try pool.write { _ = try $0.run("INSERT INTO t (thread, n) VALUES (?, ?)", [.integer(Int64(thread)), .integer(Int64(n))]) }
                     let (count, sum) = try pool.read { db -> (SQLValue?, SQLValue?) in
                         let inUse = readersInUse.update { $0 += 1; return $0 }
                         mostReadersInUse.update { $0 = max($0, inUse) }
@@ -169,7 +169,7 @@ final class DatabasePoolTests: XCTestCase {
         try pool.write { try $0.execute("CREATE TABLE t (x TEXT)") }
         var rows = 0
         while walFrames() < 34 {
-            try pool.write { try $0.run("INSERT INTO t VALUES (?)", [.text(String(repeating: "x", count: 3000) + "\(rows)")]) }
+            try pool.write { _ = try $0.run("INSERT INTO t VALUES (?)", [.text(String(repeating: "x", count: 3000) + "\(rows)")]) }
             rows += 1
         }
         XCTAssertLessThan(walFrames(), 60, "the writer's own limit was not reached")

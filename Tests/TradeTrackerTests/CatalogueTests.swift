@@ -12,7 +12,9 @@ final class CatalogueTests: XCTestCase {
     override func tearDown() { app.stop() }
 
     private func columns(of table: String) throws -> Set<String> {
-        Set(try app.query("SELECT name FROM pragma_table_info(?)", [.text(table)]).compactMap { $0.text("name") })
+        let sql = TestApp.engine == .sqlite ? "SELECT name FROM pragma_table_info(?)"
+            : "SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?"
+        return Set(try app.query(sql, [.text(table)]).compactMap { $0.text("name") })
     }
 
     func testEveryCatalogueResourceMatchesItsTable() throws {
@@ -24,7 +26,9 @@ final class CatalogueTests: XCTestCase {
                 XCTAssertTrue(columns.contains(column), "\(spec.table) lacks \(column)")
             }
             if let search = spec.list.searchTable {
-                XCTAssertFalse(try app.query("SELECT 1 FROM sqlite_master WHERE name = ?", [.text(search)]).isEmpty, "no \(search)")
+                let sql = TestApp.engine == .sqlite ? "SELECT 1 FROM sqlite_master WHERE name = ?"
+                    : "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+                XCTAssertFalse(try app.query(sql, [.text(search)]).isEmpty, "no \(search)")
             }
             for referrer in spec.referencedBy {
                 let columns = try self.columns(of: referrer.table)
@@ -34,16 +38,16 @@ final class CatalogueTests: XCTestCase {
     }
 
     func testTheChangeLogTakesEveryCatalogueNameAndTheRoutesFollowTheCatalogue() throws {
-        let db = try SQLiteConnection(path: app.databasePath)
-        defer { db.close() }
-        try db.execute("BEGIN")
-        for name in ResourceCatalogue.changeLogNames {
-            XCTAssertNoThrow(try db.run("""
-                INSERT INTO change_log (at, resource, record_id, action, changes)
-                VALUES ('2025-05-12T08:00:00.000Z', ?, 1, 'created', '{}')
-                """, [.text(name)]), name)
+        try app.withConnection { db in
+            try db.run("BEGIN")
+            for name in ResourceCatalogue.changeLogNames {
+                XCTAssertNoThrow(try db.run("""
+                    INSERT INTO change_log (at, resource, record_id, action, changes)
+                    VALUES ('2025-05-12T08:00:00.000Z', ?, 1, 'created', '{}')
+                    """, [.text(name)]), name)
+            }
+            try db.run("ROLLBACK")
         }
-        try db.execute("ROLLBACK")
         XCTAssertEqual(ResourceCatalogue.changeLogNames.count, Set(ResourceCatalogue.changeLogNames).count, "names are unique")
         let routes = Set(app.app.routes.map { "\($0.method) \($0.template)" })
         for spec in ResourceCatalogue.resources {
@@ -124,7 +128,7 @@ final class BoundedStatementTests: XCTestCase {
                 XCTAssertEqual(try api.get("/v1/negotiations/\(negotiation)/timeline?limit=\(limit)&kind=round_started,round_ended").status, 200)
             }
         }
-        let counts = app.app.database.pool.cachedStatementCounts()
+        let counts = try app.sqlitePool().cachedStatementCounts()
         XCTAssertFalse(counts.isEmpty)
         for count in counts { XCTAssertLessThanOrEqual(count, 128) }
         // Bound, not interpolated: every variant of the list shares a handful of statements.

@@ -64,10 +64,13 @@ final class FullExportTests: ResourceAPITestCase {
         XCTAssertEqual(manifest["negotiations"]?.arrayValue?.map { [$0["id"], $0["slug"], $0["record_complete_through"]] },
                        negotiations.map { [$0["id"], $0["slug"], $0["record_complete_through"]] })
         XCTAssertTrue(manifest["negotiations"]?.arrayValue?.contains { $0["record_complete_through"] == .string("2025-11-30") } ?? false)
-        let counters = try app.query("SELECT name, seq FROM sqlite_sequence").reduce(into: [String: Int64]()) { $0[$1.text("name") ?? ""] = $1.int("seq") }
         XCTAssertEqual(manifest["id_counters"]?.keys, TransferCatalogue.all.filter(\.hasID).map(\.name))
         for resource in TransferCatalogue.all where resource.hasID {
-            XCTAssertEqual(manifest["id_counters"]?[resource.name]?.intValue.map(Int64.init), counters[resource.spec.table] ?? 0, resource.name)
+            // The engine's own counter: SQLite's sqlite_sequence, PostgreSQL's identity sequence.
+            let counter = TestApp.engine == .sqlite
+                ? try app.query("SELECT seq FROM sqlite_sequence WHERE name = ?", [.text(resource.spec.table)]).first?.int("seq")
+                : try app.query("SELECT pg_sequence_last_value(pg_get_serial_sequence(?, 'id')) AS seq", [.text(resource.spec.table)]).first?.int("seq")
+            XCTAssertEqual(manifest["id_counters"]?[resource.name]?.intValue.map(Int64.init), counter ?? 0, resource.name)
         }
         let sourceIDs = try String(decoding: file("sources.ndjson"), as: UTF8.self).split(separator: "\n").compactMap { try JSONParser.parse(Array($0.utf8))["id"]?.intValue }
         XCTAssertGreaterThan(manifest["id_counters"]?["sources"]?.intValue ?? 0, sourceIDs.max() ?? 0, "the deleted last source's id counts")
@@ -123,7 +126,10 @@ final class FullExportTests: ResourceAPITestCase {
     func testExportThenImportIntoAnEmptyDatabaseGivesEveryRecordBackExactly() throws {
         try makeTheDataAwkward()
         _ = try export()
-        let restoredPath = app.directory.appendingPathComponent("restored.sqlite").path
+        // The copy goes to the engine the suite runs on: a new file, or a new schema.
+        let restoredSchema = TestApp.engine == .postgres ? try TestApp.postgresSchema() : nil
+        defer { restoredSchema?.drop() }
+        let restoredPath = restoredSchema?.scopedURL ?? app.directory.appendingPathComponent("restored.sqlite").path
         let run = try ChildProcess.run(["import", folder.path, "--database", restoredPath, "--migrations", migrations])
         XCTAssertEqual(run.status, 0, run.stderr)
         let rows = (try JSONParser.parse(try file(FullExport.manifestName))["files"]?.arrayValue ?? [])

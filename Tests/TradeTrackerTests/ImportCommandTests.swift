@@ -12,11 +12,12 @@ final class ImportCommandTests: XCTestCase {
     private var database: String { directory.appendingPathComponent("desk.sqlite").path }
 
     override func setUpWithError() throws {
+        try TestApp.requireSQLite("the command-line import is tested on SQLite files")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tt-import-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(at: directory) }
+    override func tearDown() { if let directory { try? FileManager.default.removeItem(at: directory) } }
 
     private func write(_ name: String, _ lines: [String]) throws -> String {
         let path = directory.appendingPathComponent(name).path

@@ -11,6 +11,7 @@ final class MaintenanceTests: XCTestCase {
     static let tokens = Fixtures.tokens + ",ops:admin:\(adminToken)"
 
     func testBackupOfALiveServerIsConsistentAndCheckPassesOnItAndFailsOnADamagedFile() throws {
+        try TestApp.requireSQLite("backup and check work on the file")
         let app = try TestApp { $0.tokens = Self.tokens }
         defer { app.stop() }
         let api = ResourceAPI(app)
@@ -58,6 +59,7 @@ final class MaintenanceTests: XCTestCase {
     }
 
     func testTheAdminBackupEndpointNeedsAnAdminToken() throws {
+        try TestApp.requireSQLite("the backup copies the file")
         let app = try TestApp { $0.tokens = Self.tokens }
         defer { app.stop() }
         _ = try ResourceAPI(app).source(title: "Backed up")

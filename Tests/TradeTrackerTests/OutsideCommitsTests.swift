@@ -25,6 +25,7 @@ final class OutsideCommitsTests: ResourceAPITestCase {
     }
 
     func testALongPollIsWokenByAnOutsideCommit() throws {
+        try TestApp.requireSQLite("data_version; PostgreSQL will hear other instances by LISTEN/NOTIFY")
         let id = try api.create("/v1/sources", #"{"title":"inside"}"#)
         let since = try tip()
         let poller = app.client()
@@ -41,6 +42,7 @@ final class OutsideCommitsTests: ResourceAPITestCase {
     }
 
     func testALookPublishesOnlyATipPastTheKnownOne() throws {
+        try TestApp.requireSQLite("data_version; PostgreSQL will hear other instances by LISTEN/NOTIFY")
         let id = try api.create("/v1/sources", #"{"title":"inside"}"#)
         let watcher = try OutsideCommits(path: app.databasePath, changes: ChangeSignal(seq: try tip()), interval: .seconds(3600))
         defer { watcher.stop() }

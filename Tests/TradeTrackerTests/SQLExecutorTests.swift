@@ -24,7 +24,7 @@ final class SQLExecutorTests: PostgresTestCase {
 
     /// Both engines' executors, named for failure messages.
     private func engines() -> [(String, any SQLExecutor)] {
-        [("sqlite", SQLiteExecutor(sqlite)), ("postgres", PostgresExecutor(db))]
+        [("sqlite", sqlite), ("postgres", PostgresExecutor(db))]
     }
 
     private let context = WriteContext(actor: "tester", requestID: "req-1", now: "2025-05-12T08:30:00.123Z",
@@ -61,12 +61,12 @@ final class SQLExecutorTests: PostgresTestCase {
         for (name, db) in engines() {
             _ = try store.insert(db, negotiation("us-cn"), context: context)
             XCTAssertThrowsError(try store.insert(db, negotiation("us-cn"), context: context), name) { error in
-                guard let error = error as? StorageError else { return XCTFail("\(name): \(error)") }
+                guard let error = StorageError(sorting: error) else { return XCTFail("\(name): \(error)") }
                 XCTAssertEqual(error.kind, .uniqueViolation(column: "slug"), name)
                 problems.append(StorageErrors.problem(for: error, logger: logger))
             }
             XCTAssertThrowsError(try store.insert(db, negotiation("other", parties: #"["USA"]"#), context: context), name) { error in
-                XCTAssertEqual((error as? StorageError)?.kind, .constraintViolation, name)
+                XCTAssertEqual(StorageError(sorting: error)?.kind, .constraintViolation, name)
             }
         }
         XCTAssertEqual(problems.map(\.status), [409, 409])
@@ -129,12 +129,65 @@ final class SQLExecutorTests: PostgresTestCase {
         }
     }
 
+    /// What only PostgreSQL's foreign keys can catch (another instance deleted the record, or added a referrer, after
+    /// the repository's check) answers as the checks do: 422 naming the field, 409 `referenced`.
+    func testAForeignKeyRefusalOnPostgreSQLAnswersAsTheReferenceChecksDo() throws {
+        let executor = PostgresExecutor(db)
+        let negotiations = ResourceStore(spec: Negotiations.spec), rounds = ResourceStore(spec: Rounds.spec)
+        let negotiation = try negotiations.insert(executor, negotiation("us-cn"), context: context)
+        func round(_ negotiationID: Int64) -> RecordValues {
+            ["negotiation_id": .integer(negotiationID), "sequence": 1, "title": "Geneva", "city": "Geneva", "country": "CHE",
+             "starts_on": "2025-05-10", "ends_on": "2025-05-12", "status": "concluded"]
+        }
+        XCTAssertThrowsError(try executor.transaction {
+            try rounds.answeringForeignKeys(round(999)) { try rounds.insert(executor, round(999), context: context) }
+        }) { error in
+            let problem = error as? Problem
+            XCTAssertEqual(problem?.status, 422, "\(error)")
+            XCTAssertEqual(problem?.errors.map(\.pointer), ["/negotiation_id"])
+            XCTAssertEqual(problem?.errors.first?.message, "refers to a negotiation that does not exist (id 999)")
+        }
+        _ = try rounds.insert(executor, round(negotiation), context: context)
+        let old = ResourceStore.values(of: try XCTUnwrap(try negotiations.find(executor, id: negotiation)), spec: Negotiations.spec)
+        XCTAssertThrowsError(try executor.transaction {
+            try negotiations.answeringForeignKeys(nil) { try negotiations.delete(executor, id: negotiation, old: old, context: context) }
+        }) { error in
+            let problem = error as? Problem
+            XCTAssertEqual(problem?.status, 409, "\(error)")
+            XCTAssertEqual(problem?.code, "referenced")
+            XCTAssertTrue(problem?.detail?.contains("rounds") ?? false, problem?.detail ?? "")
+        }
+        XCTAssertNotNil(try negotiations.find(executor, id: negotiation), "the refused delete was rolled back")
+    }
+
+    /// An explicit id (an import) counts as handed out within its transaction, and is retired in the sequence only
+    /// when the writer raises the counter: a rolled-back import retires nothing.
+    func testExplicitIDsOnPostgreSQLCountAsHandedOutOnlyWhereTheyAreSeen() throws {
+        let executor = PostgresExecutor(db)
+        let store = ResourceStore(spec: Negotiations.spec)
+        XCTAssertThrowsError(try executor.transaction {
+            _ = try store.insert(executor, negotiation("imported"), stamp: RecordStamp(id: 40), context: context)
+            XCTAssertEqual(try store.highestIDHandedOut(executor), 40, "the transaction sees its own explicit id")
+            throw APIError.notFound(detail: "rolled back")
+        })
+        XCTAssertEqual(try store.highestIDHandedOut(executor), 0, "nothing retired by a rolled-back import")
+        try executor.transaction {
+            _ = try store.insert(executor, negotiation("imported"), stamp: RecordStamp(id: 40), context: context)
+            try ResourceStore.raiseIDCounter("negotiations", to: 40, executor)
+        }
+        XCTAssertEqual(try store.insert(executor, negotiation("next"), context: context), 41, "the next id follows the import")
+    }
+
     func testStorageErrorSortsEachEnginesFailures() {
         XCTAssertEqual(StorageError(PGError(kind: .connection, message: "gone")).kind, .unavailable)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "57P01", message: "shutdown")).kind, .unavailable)
-        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "40001", message: "serialize")).kind, .unavailable)
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "40001", message: "serialize")).kind, .serializationFailure)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "53100", message: "disk full")).kind, .storageFault)
-        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "23503", message: "fk")).kind, .constraintViolation)
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "40P01", message: "deadlock")).kind, .serializationFailure)
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "23503", message: "fk")).kind, .foreignKeyViolation(detail: nil))
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "23514", message: "check")).kind, .constraintViolation)
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "25006", message: "read-only transaction")).kind, .readOnly)
+        XCTAssertEqual(StorageError(SQLiteError(code: 8, message: "attempt to write a readonly database")).kind, .readOnly)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "42601", message: "syntax")).kind, .other)
         XCTAssertEqual(StorageError.keyColumns("Key (negotiation_id, sequence)=(1, 2) already exists."), "sequence")
         XCTAssertEqual(StorageError.keyColumns("something else"), nil)

@@ -16,7 +16,9 @@ final class SearchIndexTests: ResourceAPITestCase {
     }
 
     /// No notes left, and FTS5's own check of every index against its content passes.
+    /// PostgreSQL has neither: its search documents are written by triggers in the statement that writes the record.
     private func assertIndexWhole(file: StaticString = #filePath, line: UInt = #line) throws {
+        guard TestApp.engine == .sqlite else { return }
         XCTAssertEqual(try app.query("SELECT count(*) AS n FROM search_pending").first?.int("n"), 0,
                        "a note outlived its transaction", file: file, line: line)
         let db = try SQLiteConnection(path: app.databasePath)

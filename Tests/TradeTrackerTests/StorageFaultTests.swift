@@ -28,7 +28,7 @@ final class StorageFaultTests: XCTestCase {
         defer { app.stop() }
         let api = ResourceAPI(app)
         let kept = try api.source(title: "Written before the fault")
-        try app.app.database.pool.withWriter { try $0.execute("PRAGMA query_only = ON") }
+        try app.sqlitePool().withWriter { try $0.execute("PRAGMA query_only = ON") }
         assertStorageUnavailable(try api.post("/v1/sources", #"{"title":"Refused"}"#))
         assertStorageUnavailable(try api.patch("/v1/sources/\(kept)", #"{"title":"Refused too"}"#))
         let ready = try api.get("/readyz")
@@ -37,7 +37,7 @@ final class StorageFaultTests: XCTestCase {
         XCTAssertNotEqual(try ready.json()["checks"]?["database_problem"], .null)
         try assertServesReads(api, source: kept)
 
-        try app.app.database.pool.withWriter { try $0.execute("PRAGMA query_only = OFF") }
+        try app.sqlitePool().withWriter { try $0.execute("PRAGMA query_only = OFF") }
         XCTAssertEqual(try api.get("/readyz").status, 200, "ready again by itself")
         XCTAssertEqual(try api.post("/v1/sources", #"{"title":"Accepted again"}"#).status, 201)
         XCTAssertEqual(try app.count("sources"), 2, "nothing refused was stored, nothing acknowledged was lost")

@@ -8,7 +8,7 @@ import SQLite
 final class WriteServiceTests: ResourceAPITestCase {
     /// Makes the writer's next COMMITs fail (SQLite rolls back) while `failing` is set.
     private func failCommits(_ failing: Bool) throws {
-        try app.app.database.pool.withWriter { db in db.setCommitHook(failing ? { true } : nil) }
+        try app.sqlitePool().withWriter { db in db.setCommitHook(failing ? { true } : nil) }
     }
 
     func testAFailedCommitIsNeverServed() throws {

@@ -18,7 +18,7 @@ enum PrincipalKey: RequestAttributeKey {
 
 /// What every handler of the product shares.
 struct APIContext: Sendable {
-    let pool: DatabasePool
+    let database: Database
     let clock: TimeSource
     let signer: CursorSigner
     let requireIfMatch: Bool
@@ -47,10 +47,16 @@ struct APIContext: Sendable {
         return context
     }
 
-    func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    /// The SQL dialect of the database's engine, for statements built before a connection is at hand.
+    var dialect: SQLDialect { database.dialect }
+
+    /// `body` on a reader; a storage failure becomes its problem (a Problem `body` throws passes through).
+    func read<T>(_ body: (any SQLExecutor) throws -> T) throws -> T {
         do {
-            return try pool.read(body)
+            return try database.read(body)
         } catch let error as SQLiteError {
+            throw StorageErrors.problem(for: error, logger: logger)
+        } catch let error as StorageError {
             throw StorageErrors.problem(for: error, logger: logger)
         }
     }

@@ -27,17 +27,17 @@ struct ResourceRoutes: Sendable {
         let query = try ListQuery.parse(request, spec.list, scope: owner?.scope ?? CursorScope(spec.name), signer: context.signer)
         let today = context.clock.today()
         if let format = try ExportFormat.requested(request, format: query.format) {
-            var keyset = query.keyset(columns: "t.*", from: spec.table, definition: spec.list)
+            var keyset = query.keyset(columns: "t.*", from: spec.table, definition: spec.list, dialect: context.dialect)
             if let owner { keyset.require("t.\(owner.column) = ?", [.integer(owner.id)]) }
             return try Self.export(spec, keyset: keyset, records: context.records, today: today)
                 .response(request, query: query, format: format, context: context)
         }
         // The page is chosen by (id, version) alone; records come from the cache, and only those missing from it
         // are read whole and encoded, in the same snapshot.
-        var keyset = query.keyset(columns: "t.id, t.version", from: spec.table, definition: spec.list)
+        var keyset = query.keyset(columns: "t.id, t.version", from: spec.table, definition: spec.list, dialect: context.dialect)
         if let owner { keyset.require("t.\(owner.column) = ?", [.integer(owner.id)]) }
         return try context.cachedRead(request, resource: spec.name, today: today) { db in
-            let (page, items) = try db.transaction(.deferred) { () -> (KeysetPage, [[UInt8]]) in
+            let (page, items) = try db.snapshot { () -> (KeysetPage, [[UInt8]]) in
                 let page = try keyset.fetch(db)
                 var items: [[UInt8]?] = page.rows.map { row in
                     context.records.get(RecordCache.key(spec: spec, id: row.int(0) ?? 0, version: row.int(1) ?? 0, today: today))

@@ -10,28 +10,38 @@ struct Referrer: Sendable {
     let table: String
     /// The referring column, for a plain foreign key.
     let column: String?
-    /// The condition on a row of `table` that it refers to the record: `?` for the record's id, after `bindings`.
-    let condition: String
+    /// Whether rows refer through `responds_to` (a JSON array of `{type, id}`) rather than `column`.
+    private let respondsTo: Bool
     let bindings: [SQLValue]
 
     init(table: String, column: String) {
         self.table = table
         self.column = column
-        condition = "\(column) = ?"
+        respondsTo = false
         bindings = []
     }
 
-    private init(table: String, condition: String, bindings: [SQLValue]) {
+    private init(respondsToIn table: String, bindings: [SQLValue]) {
         self.table = table
         column = nil
-        self.condition = condition
+        respondsTo = true
         self.bindings = bindings
+    }
+
+    /// The condition on a row of `table` that it refers to the record: `?` for the record's id, after `bindings`.
+    func condition(_ dialect: SQLDialect) -> String {
+        guard respondsTo else { return "\(column ?? "id") = ?" }
+        return "EXISTS (SELECT 1 FROM \(Referrer.respondsToCondition(of: "responds_to", dialect: dialect)))"
+    }
+
+    /// `FROM`-item and condition over the `responds_to` array `expression`: an element names the bound type and id.
+    static func respondsToCondition(of expression: String, dialect: SQLDialect) -> String {
+        "\(dialect.jsonArrayItems(expression, as: "r")) WHERE r.value ->> 'type' = ? AND \(dialect.integer("r.value ->> 'id'")) = ?"
     }
 
     /// Measures of `table` whose `responds_to` names a record of `type`.
     static func respondsTo(table: String, type: String) -> Referrer {
-        Referrer(table: table, condition: "EXISTS (SELECT 1 FROM json_each(responds_to) AS r WHERE r.value ->> 'type' = ? AND r.value ->> 'id' = ?)",
-                 bindings: [.text(type)])
+        Referrer(respondsToIn: table, bindings: [.text(type)])
     }
 }
 
@@ -59,7 +69,7 @@ struct ResourceSpec: Sendable {
     /// record's own id on an update (or an import that keeps it), nil on create.
     var checkStored: (@Sendable (WriteTransaction, RecordValues, _ selfID: Int64?) throws -> [Problem.FieldError])? = nil
     /// Fills server-assigned columns before an insert (e.g. a round's sequence).
-    var prepareInsert: (@Sendable (SQLiteConnection, inout RecordValues) throws -> Void)? = nil
+    var prepareInsert: (@Sendable (any SQLExecutor, inout RecordValues) throws -> Void)? = nil
     /// Refuses updates that a state machine forbids.
     var checkUpdate: (@Sendable (_ old: RecordValues, _ new: RecordValues) throws -> Void)? = nil
 

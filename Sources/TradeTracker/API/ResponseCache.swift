@@ -41,14 +41,16 @@ final class ResponseCache: @unchecked Sendable {
     }
 
     /// The current generation as seen from `db`, a reader connection outside a transaction; nil (do not cache) if
-    /// SQLite does not say.
-    func generation(_ db: SQLiteConnection) throws -> UInt64? {
+    /// SQLite does not say, and always on PostgreSQL.
+    func generation(_ db: some SQLExecutor) throws -> UInt64? {
         try lookup(nil, on: db).generation
     }
 
     /// The generation as seen from `db` and the answer kept for `key`, under one lock.
-    func lookup(_ key: Key?, on db: SQLiteConnection) throws -> (generation: UInt64?, hit: HTTPResponse?) {
-        guard case .integer(let version)? = try db.scalar("PRAGMA data_version") else { return (nil, nil) }
+    func lookup(_ key: Key?, on db: some SQLExecutor) throws -> (generation: UInt64?, hit: HTTPResponse?) {
+        // PostgreSQL has no data_version: its answers are not kept until commits of every instance can be heard
+        // (LISTEN/NOTIFY, postgres-plan step 4).
+        guard db.dialect.engine == .sqlite, case .integer(let version)? = try db.scalar("PRAGMA data_version") else { return (nil, nil) }
         let id = ObjectIdentifier(db)
         lock.lock()
         defer { lock.unlock() }
@@ -101,7 +103,7 @@ extension APIContext {
     /// A GET answer from the response cache, or `build`'s on the same reader (stored, with its ETag, when a 200).
     /// `today` is the day the answer's computed fields are for.
     func cachedRead(_ request: HTTPRequest, resource: String, today: CalendarDate,
-                    build: (SQLiteConnection) throws -> HTTPResponse) throws -> HTTPResponse {
+                    build: (any SQLExecutor) throws -> HTTPResponse) throws -> HTTPResponse {
         let key = ResponseCache.Key(resource: resource, target: request.target, day: today.daysSinceEpoch)
         return try read { db in
             let (generation, hit) = try responses.lookup(key, on: db)

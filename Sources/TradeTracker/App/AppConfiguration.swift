@@ -4,6 +4,7 @@ import SQLite
 /// Everything `trade-tracker serve` can be told, from flags or `TRADE_TRACKER_*` environment variables.
 public struct AppConfiguration: Sendable {
     public var server = ServerConfiguration()
+    /// An SQLite file's path or a `postgres://` URL, as given (see `database`).
     public var databasePath = "./data/trade-tracker.sqlite"
     public var migrationsDirectory = "./migrations"
     public var openAPIPath = "./openapi.yaml"
@@ -51,4 +52,7 @@ public struct AppConfiguration: Sendable {
     public var feedHeartbeat: Duration = .seconds(15)
 
     public init() {}
+
+    /// The engine and place `databasePath` names.
+    public var database: DatabaseLocation { DatabaseLocation(databasePath) }
 }

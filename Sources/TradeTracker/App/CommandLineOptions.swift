@@ -54,7 +54,8 @@ public enum CommandLineOptions {
         Option(flag: "port", value: "PORT", help: "port to listen on, 0 picks a free one (default 8080)") {
             $0.server.port = try integer($1, "port", 0...65535)
         },
-        Option(flag: "database", value: "PATH", help: "SQLite database file, its folder is created (default ./data/trade-tracker.sqlite)") {
+        Option(flag: "database", value: "PATH|URL",
+               help: "SQLite database file, its folder is created (default ./data/trade-tracker.sqlite), or a postgres://USER@HOST:PORT/DB URL") {
             $0.databasePath = try nonEmpty($1, "database")
         },
         Option(flag: "migrations", value: "DIR", help: "folder of NNNN_name.sql migrations (default ./migrations)") {

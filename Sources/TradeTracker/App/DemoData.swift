@@ -49,7 +49,7 @@ enum DemoData {
         }
     }
 
-    private static func holdsData(_ db: SQLiteConnection) throws -> Bool {
+    private static func holdsData(_ db: some SQLExecutor) throws -> Bool {
         try db.scalar("""
             SELECT EXISTS (SELECT 1 FROM change_log) OR EXISTS (SELECT 1 FROM negotiations)
                 OR EXISTS (SELECT 1 FROM participants) OR EXISTS (SELECT 1 FROM sources)

@@ -29,7 +29,7 @@ public enum ImportCommand {
         let database: Database
         do {
             opened = try ImportInputs(options, maxLineBytes: configuration.server.limits.maxBodyBytes)
-            database = try Database(path: configuration.databasePath, migrationsDirectory: configuration.migrationsDirectory,
+            database = try Database(location: configuration.database, migrationsDirectory: configuration.migrationsDirectory,
                                     readers: 1, synchronous: configuration.synchronous)
         } catch {
             return complain("\(error)", code: 2)
@@ -37,8 +37,8 @@ public enum ImportCommand {
         defer { opened.release() }
         // A checkpoint every 64 MiB of WAL instead of every 4 MiB: each one flushes the database file as well
         // (synchronous=FULL), and an import commits hundreds of times. The WAL is checkpointed at close.
-        try? database.pool.withWriter { try $0.execute("PRAGMA wal_autocheckpoint = 16384") }
-        let writes = WriteService(pool: database.pool, records: RecordCache(capacity: 1), changes: ChangeSignal(seq: 0),
+        try? database.sqlitePool?.withWriter { try $0.execute("PRAGMA wal_autocheckpoint = 16384") }
+        let writes = WriteService(database: database, records: RecordCache(capacity: 1), changes: ChangeSignal(seq: 0),
                                   idempotency: IdempotencyStore(), health: StorageHealth(path: configuration.databasePath, logger: logger),
                                   logger: logger, batchLimit: 1)
         defer {

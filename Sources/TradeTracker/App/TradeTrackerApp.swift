@@ -29,19 +29,19 @@ public final class TradeTrackerApp: Sendable {
         guard let openAPI = FileManager.default.contents(atPath: configuration.openAPIPath) else {
             throw StartupError("cannot read the OpenAPI document \(configuration.openAPIPath); pass --openapi PATH")
         }
-        database = try Database(path: configuration.databasePath, migrationsDirectory: configuration.migrationsDirectory,
+        database = try Database(location: configuration.database, migrationsDirectory: configuration.migrationsDirectory,
                                 readers: configuration.databaseReaders, synchronous: configuration.synchronous)
         let tokens = try Self.loadTokens(configuration)
-        let signal = ChangeSignal(seq: try database.pool.read { try ChangeSignal.newestSeq($0) },
-                                  prunedThrough: try database.pool.read { try ChangeSignal.prunedThrough($0) })
+        let signal = ChangeSignal(seq: try database.read { try ChangeSignal.newestSeq($0) },
+                                  prunedThrough: try database.read { try ChangeSignal.prunedThrough($0) })
         let records = RecordCache()
         let metrics = Metrics()
-        let writes = WriteService(pool: database.pool, records: records, changes: signal, idempotency: IdempotencyStore(),
+        let writes = WriteService(database: database, records: records, changes: signal, idempotency: IdempotencyStore(),
                                   health: StorageHealth(path: configuration.databasePath, logger: logger), logger: logger,
                                   batchLimit: configuration.writerBatchLimit, queueLimit: configuration.writerQueueLimit,
                                   observeBatch: { [metrics] size, seconds in metrics.recordBatch(size: size, seconds: seconds) })
         self.writes = writes
-        let context = APIContext(pool: database.pool, clock: clock, signer: try Self.cursorSigner(database.pool),
+        let context = APIContext(database: database, clock: clock, signer: try Self.cursorSigner(database),
                                  requireIfMatch: configuration.requireIfMatch, logger: logger, changes: signal, records: records,
                                  responses: responses, writes: writes)
         if configuration.loadDemoData {
@@ -59,10 +59,15 @@ public final class TradeTrackerApp: Sendable {
         }
         retention = Retention(writes: writes, changes: signal, clock: clock, changeLogDays: configuration.changeLogRetentionDays,
                               interval: configuration.retentionInterval)
-        do {
-            outsideCommits = try OutsideCommits(path: configuration.databasePath, changes: signal)
-        } catch {
-            logger.warning("cannot watch for commits by other processes (\(error)); the change feed hears only this server's writes")
+        if case .sqlite(let path) = configuration.database {
+            do {
+                outsideCommits = try OutsideCommits(path: path, changes: signal)
+            } catch {
+                logger.warning("cannot watch for commits by other processes (\(error)); the change feed hears only this server's writes")
+                outsideCommits = nil
+            }
+        } else {
+            // PostgreSQL: other instances' commits reach the feed through LISTEN/NOTIFY (postgres-plan step 4).
             outsideCommits = nil
         }
         if tokens.isEmpty {
@@ -76,7 +81,7 @@ public final class TradeTrackerApp: Sendable {
         APIRoutes.register(context: context, on: &router)
         BatchRoutes(context: context, router: router).register(on: &router)
         ImportRoutes(context: context, maxLineBytes: configuration.server.limits.maxBodyBytes).register(on: &router)
-        feed = ChangeFeed(pool: database.pool, signal: signal, logger: logger, heartbeat: configuration.feedHeartbeat)
+        feed = ChangeFeed(database: database, signal: signal, logger: logger, heartbeat: configuration.feedHeartbeat)
         ChangesRoutes.register(context: context, feed: feed, on: &router)
         let renderer = ProblemRenderer(logger: logger)
         try StaticFiles(directory: configuration.publicDirectory).register(on: &router)
@@ -126,8 +131,8 @@ public final class TradeTrackerApp: Sendable {
     }
 
     /// The cursor-signing key, made on first start and kept in the database so cursors survive restarts.
-    private static func cursorSigner(_ pool: DatabasePool) throws -> CursorSigner {
-        let stored = try pool.write { db -> String in
+    private static func cursorSigner(_ database: Database) throws -> CursorSigner {
+        let stored = try database.write { db -> String in
             if let row = try db.queryOne("SELECT value FROM app_settings WHERE name = 'cursor_key'"), let value = row.text("value") {
                 return value
             }
@@ -148,7 +153,7 @@ public final class TradeTrackerApp: Sendable {
             database.close()
             throw StartupError("cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)")
         }
-        logger.info("trade-tracker listening on http://\(hostForURL):\(server.port) with database \(configuration.databasePath), "
+        logger.info("trade-tracker listening on http://\(hostForURL):\(server.port) with database \(configuration.database), "
                     + "\(configuration.server.workerCount) workers")
         logger.info("dashboard: open http://\(hostForURL):\(server.port)/ in a browser")
     }

@@ -73,11 +73,11 @@ struct MeasureSchedule: Sendable {
 
     /// The SQL condition "in effect on `day`" (an SQL expression: `?` bound to a date, or a column) for a table
     /// aliased `alias`: the same rule as `isInEffect`, for list filters and counts.
-    static func inEffectSQL(_ alias: String, day: String) -> String {
+    static func inEffectSQL(_ alias: String, day: String, dialect: SQLDialect) -> String {
         """
         (\(alias).status = 'enacted' AND \(alias).effective_from <= \(day) \
         AND (\(alias).effective_until IS NULL OR \(alias).effective_until > \(day)) \
-        AND NOT EXISTS (SELECT 1 FROM json_each(\(alias).suspensions) AS w \
+        AND NOT EXISTS (SELECT 1 FROM \(dialect.jsonArrayItems("\(alias).suspensions", as: "w")) \
         WHERE w.value ->> 'from' <= \(day) AND (w.value ->> 'until' IS NULL OR w.value ->> 'until' > \(day))))
         """
     }

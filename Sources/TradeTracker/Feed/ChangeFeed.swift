@@ -34,7 +34,7 @@ final class ChangeFeed: @unchecked Sendable {
 
     static let heartbeatInterval: Duration = .seconds(15)
 
-    private let pool: DatabasePool
+    private let database: Database
     private let signal: ChangeSignal
     private let logger: Logger
     private let thread = WorkerPool(threadCount: 1, name: "change-feed")
@@ -48,8 +48,8 @@ final class ChangeFeed: @unchecked Sendable {
     private var stopped = false
     private var deliveryScheduled = false
 
-    init(pool: DatabasePool, signal: ChangeSignal, logger: Logger, heartbeat interval: Duration = heartbeatInterval) {
-        self.pool = pool
+    init(database: Database, signal: ChangeSignal, logger: Logger, heartbeat interval: Duration = heartbeatInterval) {
+        self.database = database
         self.signal = signal
         self.logger = logger
         heartbeat = DispatchSource.makeTimerSource(queue: timers)
@@ -180,7 +180,7 @@ final class ChangeFeed: @unchecked Sendable {
     /// A feed read; a database error is logged and answered with nil, and the caller retries later.
     private func read(after seq: Int64, upTo tip: Int64?, filter: ChangeQuery, limit: Int) -> (changes: [ChangeRecord], more: Bool)? {
         do {
-            return try pool.read { try ChangeRecord.read($0, after: seq, upTo: tip, filter: filter, limit: limit) }
+            return try database.read { try ChangeRecord.read($0, after: seq, upTo: tip, filter: filter, limit: limit) }
         } catch {
             logger.error("change feed: reading the change log failed: \(error); retrying")
             return nil

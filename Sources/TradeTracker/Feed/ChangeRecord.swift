@@ -19,12 +19,12 @@ struct ChangeRecord: Sendable {
     let requestID: String?
 
     /// Changes after `seq` (up to `tip` when given), oldest first, at most `limit`; `more` when others follow.
-    static func read(_ db: SQLiteConnection, after seq: Int64, upTo tip: Int64?, filter: ChangeQuery,
+    static func read(_ db: some SQLExecutor, after seq: Int64, upTo tip: Int64?, filter: ChangeQuery,
                      limit: Int) throws -> (changes: [ChangeRecord], more: Bool) {
         var keyset = KeysetQuery(columns: "seq, at, resource, record_id, action, actor, request_id", from: "change_log",
                                  sort: [SortKey("seq", "seq")], after: [.integer(seq)], limit: limit)
         if let tip { keyset.require("seq <= ?", [.integer(tip)]) }
-        if !filter.resources.isEmpty { keyset.require("resource IN \(SQLList.placeholder)", [SQLList.values(filter.resources, asIntegers: false)]) }
+        if !filter.resources.isEmpty { keyset.require("resource IN \(db.dialect.boundList(integers: false))", [SQLList.values(filter.resources, asIntegers: false)]) }
         let page = try keyset.fetch(db)
         let changes = page.rows.map { row in
             ChangeRecord(seq: row.int(0) ?? 0, at: row.text(1) ?? "", resource: row.text(2) ?? "", id: row.int(3) ?? 0,

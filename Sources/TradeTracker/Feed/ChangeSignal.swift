@@ -17,13 +17,13 @@ final class ChangeSignal: @unchecked Sendable {
     }
 
     /// The newest seq handed out: the log's last row, or — when retention pruned the newest rows too — the counter
-    /// AUTOINCREMENT keeps, so the tip never moves backwards.
-    static func newestSeq(_ db: SQLiteConnection) throws -> Int64 {
-        if case .integer(let seq)? = try db.scalar(SQLDialect.sqlite.changeLogTip) { return seq }
+    /// AUTOINCREMENT keeps (PostgreSQL: change_log_counter), so the tip never moves backwards.
+    static func newestSeq(_ db: some SQLExecutor) throws -> Int64 {
+        if case .integer(let seq)? = try db.scalar(db.dialect.changeLogTip) { return seq }
         return 0
     }
 
-    static func prunedThrough(_ db: SQLiteConnection) throws -> Int64 {
+    static func prunedThrough(_ db: some SQLExecutor) throws -> Int64 {
         if case .text(let text)? = try db.scalar("SELECT value FROM app_settings WHERE name = 'change_log_pruned_through'"),
            let seq = Int64(text) { return seq }
         return 0

@@ -46,7 +46,7 @@ enum ChangesRoutes {
         // A condition, not the keyset's `after`: an export walks its keyset from the start.
         keyset.require("seq > ?", [.integer(parameters.since)])
         if !parameters.filter.resources.isEmpty {
-            keyset.require("resource IN \(SQLList.placeholder)", [SQLList.values(parameters.filter.resources, asIntegers: false)])
+            keyset.require("resource IN \(context.dialect.boundList(integers: false))", [SQLList.values(parameters.filter.resources, asIntegers: false)])
         }
         var query = ListQuery(scope: CursorScope("changes"))
         query.parameters = [["since", String(parameters.since)], ["resource", parameters.filter.resources.joined(separator: ",")]]

@@ -38,11 +38,11 @@ struct ListExport: Sendable {
     let columns: [String]
     var keyset: KeysetQuery
     /// The items' JSON for a page of rows, as the list's JSON page has them (read through the export's snapshot).
-    let items: @Sendable (SQLiteConnection, [Row]) throws -> [[UInt8]]
+    let items: @Sendable (any SQLExecutor, [Row]) throws -> [[UInt8]]
     /// A faster CSV row straight from the stored row, when there is one (resources); else the JSON is split.
     var csv: (@Sendable (Row, inout CSVWriter) -> Void)? = nil
 
-    init(name: String, columns: [String], keyset: KeysetQuery, items: @escaping @Sendable (SQLiteConnection, [Row]) throws -> [[UInt8]],
+    init(name: String, columns: [String], keyset: KeysetQuery, items: @escaping @Sendable (any SQLExecutor, [Row]) throws -> [[UInt8]],
          csv: (@Sendable (Row, inout CSVWriter) -> Void)? = nil) {
         self.name = name
         self.columns = columns
@@ -84,14 +84,20 @@ struct ListExport: Sendable {
         var started = false
         defer { if !started { Self.running.subtract(1, ordering: .acquiringAndReleasing) } }
         // The snapshot is opened here, so the ETag names exactly the state the body is read from.
-        let lease = try context.pool.leaseReader()
+        let lease: Database.ReaderLease
         let seq: Int64
         do {
-            try lease.connection.execute("BEGIN DEFERRED TRANSACTION")
-            seq = try ChangeSignal.newestSeq(lease.connection)
-        } catch let error as SQLiteError {
-            lease.release()
-            throw StorageErrors.problem(for: error, logger: context.logger)
+            lease = try context.database.leaseReader()
+            do {
+                try lease.executor.run(lease.executor.dialect.beginSnapshot)
+                seq = try ChangeSignal.newestSeq(lease.executor)
+            } catch {
+                lease.release()
+                throw error
+            }
+        } catch {
+            guard let storage = StorageError(sorting: error) else { throw error }
+            throw StorageErrors.problem(for: storage, logger: context.logger)
         }
         let tag = "\"export-\(SipHash.fixed.hash(Array(description.utf8)).paddedHex)-\(seq)-\(today.daysSinceEpoch)\""
         var headers = HTTPHeaders()
@@ -117,7 +123,7 @@ struct ListExport: Sendable {
                 lease.release()
                 Self.running.subtract(1, ordering: .acquiringAndReleasing)
             }
-            _ = try export.write(format, from: lease.connection) { try body.write($0) }
+            _ = try export.write(format, from: lease.executor) { try body.write($0) }
         }
         for field in headers { response.headers.add(field.name, field.value) }
         return response
@@ -125,7 +131,7 @@ struct ListExport: Sendable {
 
     /// Every row, a page at a time, each page handed to `sink` as one block (a chunk of the HTTP body, or a file's
     /// next bytes); the rows written.
-    func write(_ format: ExportFormat, from db: SQLiteConnection, to sink: ([UInt8]) throws -> Void) throws -> Int {
+    func write(_ format: ExportFormat, from db: some SQLExecutor, to sink: ([UInt8]) throws -> Void) throws -> Int {
         var keyset = self.keyset
         keyset.limit = Self.pageSize
         keyset.after = nil

@@ -36,11 +36,12 @@ struct KeysetQuery {
         bindings += values
     }
 
-    var sql: String {
+    /// The statement; ORDER BY places NULL keys first in ascending order on both engines (`SQLDialect.orderTerm`).
+    func sql(_ dialect: SQLDialect) -> String {
         var conditions = self.conditions
         if after != nil { conditions.append(Self.keysetCondition(sort)) }
         let keyColumns = sort.enumerated().map { "\($0.element.expression) AS _k\($0.offset)" }.joined(separator: ", ")
-        let order = sort.map { $0.expression + ($0.descending ? " DESC" : "") }.joined(separator: ", ")
+        let order = sort.map { dialect.orderTerm($0.expression, descending: $0.descending) }.joined(separator: ", ")
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return "SELECT \(columns), \(keyColumns) FROM \(from)\(whereClause) ORDER BY \(order) LIMIT ?"
     }
@@ -64,8 +65,8 @@ struct KeysetQuery {
     }
 
     /// One page: at most `limit` rows and, when more follow, the sort keys of the last one.
-    func fetch(_ db: SQLiteConnection) throws -> KeysetPage {
-        var rows = try db.query(sql, bindings + afterBindings + [.integer(Int64(limit + 1))])
+    func fetch(_ db: some SQLExecutor) throws -> KeysetPage {
+        var rows = try db.query(sql(db.dialect), bindings + afterBindings + [.integer(Int64(limit + 1))])
         guard rows.count > limit else { return KeysetPage(rows: rows, nextKeys: nil) }
         rows.removeLast()
         let last = rows[rows.count - 1]

@@ -170,32 +170,40 @@ struct ListQuery: Sendable {
 
     /// A keyset walk over `from` narrowed by this query's filters, search, date range and `updated_since`.
     /// Rows are aliased `t`; `columns` is what to select besides the sort keys.
-    func keyset(columns: String, from table: String, definition: ListDefinition) -> KeysetQuery {
+    func keyset(columns: String, from table: String, definition: ListDefinition, dialect: SQLDialect) -> KeysetQuery {
         var keyset = KeysetQuery(columns: columns, from: "\(table) AS t", sort: sort, after: after, limit: limit)
+        let d = dialect
         for (filter, values) in filters {
-            let list = SQLList.values(values, asIntegers: filter.values.isID)
+            let integers = filter.values.isID
+            let list = SQLList.values(values, asIntegers: integers)
+            let bound = d.boundList(integers: integers)
             switch filter.kind {
-            case .equals(let column): keyset.require("t.\(column) IN \(SQLList.placeholder)", [list])
+            case .equals(let column): keyset.require("t.\(column) IN \(bound)", [list])
             case .jsonArrayContains(let column):
-                keyset.require("EXISTS (SELECT 1 FROM json_each(t.\(column)) WHERE json_each.value IN \(SQLList.placeholder))", [list])
+                keyset.require("EXISTS (SELECT 1 FROM \(d.jsonArrayElements("t.\(column)", as: "e", integers: integers)) WHERE e.value IN \(bound))", [list])
             case .destinations(let column):
                 keyset.require("""
-                    (json_array_length(t.\(column)) = 0 OR EXISTS (SELECT 1 FROM json_each(t.\(column)) WHERE json_each.value IN \(SQLList.placeholder)))
+                    (json_array_length(t.\(column)) = 0 OR EXISTS (SELECT 1 FROM \(d.jsonArrayElements("t.\(column)", as: "e")) WHERE e.value IN \(bound)))
                     """, [list])
-            case .subquery(let sql): keyset.require(sql.replacingOccurrences(of: "%VALUES%", with: SQLList.select), [list])
+            case .subquery(let sql): keyset.require(sql.replacingOccurrences(of: "%VALUES%", with: "SELECT l.value FROM " + d.jsonArrayElements(d.jsonParameter, as: "l", integers: integers)), [list])
             case .jsonArrayContainsIgnoringCase(let column):
-                keyset.require("EXISTS (SELECT 1 FROM json_each(t.\(column)) AS e WHERE casefold(e.value) IN (SELECT casefold(value) FROM json_each(?)))", [list])
+                keyset.require("""
+                    EXISTS (SELECT 1 FROM \(d.jsonArrayElements("t.\(column)", as: "e")) WHERE \(d.casefold("e.value")) IN \
+                    (SELECT \(d.casefold("q.value")) FROM \(d.jsonArrayElements(d.jsonParameter, as: "q"))))
+                    """, [list])
             case .hsCodePrefix(let column):
                 keyset.require("""
-                    EXISTS (SELECT 1 FROM json_each(t.\(column)) AS h, json_each(?) AS q
+                    EXISTS (SELECT 1 FROM \(d.jsonArrayElements("t.\(column)", as: "h")), \(d.jsonArrayElements(d.jsonParameter, as: "q"))
                     WHERE substr(h.value, 1, length(q.value)) = q.value OR substr(q.value, 1, length(h.value)) = h.value)
                     """, [list])
             case .inEffectOn:
-                keyset.require("EXISTS (SELECT 1 FROM json_each(?) AS d WHERE \(MeasureSchedule.inEffectSQL("t", day: "d.value")))", [list])
+                keyset.require("""
+                    EXISTS (SELECT 1 FROM \(d.jsonArrayElements(d.jsonParameter, as: "d")) WHERE \(MeasureSchedule.inEffectSQL("t", day: "d.value", dialect: d)))
+                    """, [list])
             }
         }
         if let search, let table = definition.searchTable {
-            let match = SQLDialect.sqlite.search("t.id", in: table, words: search)
+            let match = d.search("t.id", in: table, words: search)
             keyset.require(match.condition, [match.value])
         }
         if let range = definition.dateRange {
@@ -212,11 +220,9 @@ struct ListQuery: Sendable {
     }
 }
 
-/// A variable-length list bound as one JSON array, so `IN` lists never change the SQL text.
+/// A variable-length list bound as one JSON array, so `IN` lists never change the SQL text; the statement says
+/// `IN \(dialect.boundList(integers:))`.
 enum SQLList {
-    static let select = "SELECT value FROM json_each(?)"
-    static let placeholder = "(\(select))"
-
     static func values(_ values: [String], asIntegers: Bool) -> SQLValue {
         var json = JSONWriter(capacity: 16 + values.count * 12)
         json.beginArray()

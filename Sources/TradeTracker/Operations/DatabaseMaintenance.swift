@@ -14,6 +14,7 @@ public enum DatabaseMaintenance {
     /// Copies the database at `source` to `destination` with the online backup API: written to a temporary name in
     /// the same folder, flushed, then renamed, so `destination` is only ever a whole backup.
     public static func backup(database source: String, to destination: String) throws -> Backup {
+        if let refusal = DatabaseLocation(source).sqliteOnly("backup", instead: "pg_dump (or the server's own backups)") { throw refusal }
         let folder = (destination as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         guard FileManager.default.fileExists(atPath: source) else { throw StartupError("no database at \(source)") }
@@ -46,6 +47,7 @@ public enum DatabaseMaintenance {
 
     /// `PRAGMA integrity_check` and `PRAGMA foreign_key_check`: the problems found (empty when both are clean).
     public static func check(database path: String) throws -> [String] {
+        if let refusal = DatabaseLocation(path).sqliteOnly("check", instead: "the server's own tools (amcheck, pg_dump)") { throw refusal }
         guard FileManager.default.fileExists(atPath: path) else { throw StartupError("no database at \(path)") }
         do {
             let connection = try SQLiteConnection(path: path, flags: [.readOnly])

@@ -89,7 +89,7 @@ enum Attendance {
         APIError.notFound("attendance record", "participant \(participantID) at round \(roundID)")
     }
 
-    private static func find(_ db: SQLiteConnection, roundID: Int64, participantID: Int64) throws -> Row? {
+    private static func find(_ db: some SQLExecutor, roundID: Int64, participantID: Int64) throws -> Row? {
         try db.queryOne("SELECT \(participantColumns) FROM \(withParticipant) WHERE rp.round_id = ? AND rp.participant_id = ?",
                         [.integer(roundID), .integer(participantID)])
     }
@@ -111,7 +111,7 @@ enum Attendance {
             VALUES (?, ?, ?, ?, ?, ?)
             """, [.integer(roundID), participantID, input.values["role"] ?? .null, .text(createdAt), .text(updatedAt), .integer(version)])
         guard case .integer(let pid) = participantID, let row = try find(db, roundID: roundID, participantID: pid) else {
-            throw SQLiteError(code: 1, message: "attendance row vanished")
+            throw ResourceStoreError(message: "attendance row vanished")
         }
         try ChangeLog.append(db, resource: spec.name, recordID: roundID, action: .created,
                              changes: changes(row, deleted: false), context: transaction.context)

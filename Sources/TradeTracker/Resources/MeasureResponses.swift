@@ -24,7 +24,7 @@ enum MeasureResponses {
         let names = kinds.map { spec in
             """
             SELECT '\(spec.name)' AS type, id, version, effective_from FROM \(spec.table) AS m
-            WHERE EXISTS (SELECT 1 FROM json_each(m.responds_to) AS x WHERE x.value ->> 'type' = ? AND x.value ->> 'id' = ?)
+            WHERE EXISTS (SELECT 1 FROM \(Referrer.respondsToCondition(of: "m.responds_to", dialect: context.dialect)))
             """
         }
         var keyset = KeysetQuery(columns: "r.type, r.id, r.version", from: "(\(names.joined(separator: " UNION ALL "))) AS r",
@@ -46,7 +46,7 @@ enum MeasureResponses {
             }).response(request, query: query, format: format, context: context)
         }
         let (page, items) = try context.read { db -> (KeysetPage, [[UInt8]]) in
-            try db.transaction(.deferred) {
+            try db.snapshot {
                 guard try ResourceStore(spec: target).exists(db, id: id) else { throw APIError.notFound(target.singular, String(id)) }
                 let page = try keyset.fetch(db)
                 return (page, try Self.items(db, page.rows, records: context.records, today: today))
@@ -58,7 +58,7 @@ enum MeasureResponses {
     }
 
     /// Response rows (type, id, version) as list items: each measure's record with its `type` first.
-    private static func items(_ db: SQLiteConnection, _ rows: [Row], records: RecordCache, today: CalendarDate) throws -> [[UInt8]] {
+    private static func items(_ db: some SQLExecutor, _ rows: [Row], records: RecordCache, today: CalendarDate) throws -> [[UInt8]] {
         var items: [[UInt8]] = []
         for row in rows {
             guard let type = row.text(0), let spec = kinds.first(where: { $0.name == type }), let recordID = row.int(1) else { continue }

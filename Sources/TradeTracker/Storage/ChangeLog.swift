@@ -6,33 +6,20 @@ enum ChangeLog {
     enum Action: String { case created, updated, deleted }
 
     /// `changes` maps field names to (before, after) JSON values.
-    static func append(_ db: SQLiteConnection, resource: String, recordID: Int64, action: Action,
+    static func append(_ db: some SQLExecutor, resource: String, recordID: Int64, action: Action,
                        changes: [(String, before: JSONValue, after: JSONValue)], context: WriteContext) throws {
         try append(db, resource: resource, recordID: recordID, action: action, changesJSON: encode(changes), context: context)
     }
 
-    /// `append` on either engine. The seq is the engine's to assign: SQLite's AUTOINCREMENT under the single
-    /// writer, PostgreSQL's change_log_counter in commit order (0001).
+    /// `changesJSON` is the object of field changes, encoded (see `diff`). The seq is the engine's to assign:
+    /// SQLite's AUTOINCREMENT under the single writer, PostgreSQL's change_log_counter in commit order (0001).
     static func append(_ db: some SQLExecutor, resource: String, recordID: Int64, action: Action,
-                       changes: [(String, before: JSONValue, after: JSONValue)], context: WriteContext) throws(StorageError) {
-        try append(db, resource: resource, recordID: recordID, action: action, changesJSON: encode(changes), context: context)
-    }
-
-    /// `changesJSON` is the object of field changes, encoded (see `diff`). SQLite's write path calls the connection
-    /// directly (no executor, no error translation per write); the statement and its values are the same as
-    /// the executor's below.
-    static func append(_ db: SQLiteConnection, resource: String, recordID: Int64, action: Action,
                        changesJSON: [UInt8], context: WriteContext) throws {
-        try db.run(sqliteInsert, values(resource: resource, recordID: recordID, action: action, changesJSON: changesJSON, context: context))
+        try db.run(db.dialect.engine == .sqlite ? sqliteInsert : postgresInsert,
+                   values(resource: resource, recordID: recordID, action: action, changesJSON: changesJSON, context: context))
     }
 
-    /// `append(changesJSON:)` on either engine.
-    static func append(_ db: some SQLExecutor, resource: String, recordID: Int64, action: Action,
-                       changesJSON: [UInt8], context: WriteContext) throws(StorageError) {
-        try db.run(insert(db.dialect), values(resource: resource, recordID: recordID, action: action, changesJSON: changesJSON, context: context))
-    }
-
-    /// The change-log INSERT, written once; `sqliteInsert` is SQLite's, built once.
+    /// The change-log INSERT, written once; built once per engine.
     private static func insert(_ dialect: SQLDialect) -> String {
         """
         INSERT INTO change_log (at, resource, record_id, action, actor, request_id, changes)
@@ -40,7 +27,7 @@ enum ChangeLog {
         """
     }
 
-    private static let sqliteInsert = insert(.sqlite)
+    private static let sqliteInsert = insert(.sqlite), postgresInsert = insert(.postgres)
 
     private static func values(resource: String, recordID: Int64, action: Action, changesJSON: [UInt8],
                                context: WriteContext) -> [SQLValue] {

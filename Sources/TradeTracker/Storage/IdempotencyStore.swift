@@ -22,7 +22,7 @@ final class IdempotencyStore: Sendable {
     }
 
     /// The stored outcome for `claim`, marked replayed; 422 when the key was first used for another request.
-    static func stored(_ db: SQLiteConnection, _ claim: IdempotencyClaim, now: String) throws -> WriteOutcome? {
+    static func stored(_ db: some SQLExecutor, _ claim: IdempotencyClaim, now: String) throws -> WriteOutcome? {
         guard let stored = try db.queryOne("""
             SELECT request_hash, status, headers, body FROM idempotency_keys
             WHERE scope = ? AND key = ? AND state = 'completed' AND expires_at > ?
@@ -35,21 +35,24 @@ final class IdempotencyStore: Sendable {
         return outcome
     }
 
-    static func store(_ db: SQLiteConnection, _ claim: IdempotencyClaim, _ outcome: WriteOutcome, now: String) throws {
+    static func store(_ db: some SQLExecutor, _ claim: IdempotencyClaim, _ outcome: WriteOutcome, now: String) throws {
         let nowMilliseconds = Timestamp.parse(now) ?? 0
         var headers: [(String, JSONValue)] = []
         for (name, value) in outcome.headers where replayedHeaders.contains(name) { headers.append((name, .string(value))) }
+        let dialect = db.dialect
         try db.run("""
-            INSERT OR REPLACE INTO idempotency_keys
+            INSERT INTO idempotency_keys
               (scope, key, request_hash, method, path, state, status, headers, body, created_at, expires_at)
-            VALUES (?, ?, ?, ?, ?, 'completed', ?, ?, ?, ?, ?)
-            """, [.text(claim.scope), .text(claim.key), .text(claim.fingerprint), .text(claim.method), .text(claim.path),
+            VALUES (?, ?, ?, ?, ?, 'completed', ?, \(dialect.jsonParameter), ?, ?, ?)
+            """ + dialect.upsert(key: ["scope", "key"], set: ["request_hash", "method", "path", "state", "status", "headers", "body",
+                                                             "created_at", "expires_at"]), [.text(claim.scope), .text(claim.key), .text(claim.fingerprint), .text(claim.method), .text(claim.path),
                   .integer(Int64(outcome.status)), .text(String(decoding: JSONValue.object(headers).encoded, as: UTF8.self)),
                   .blob(outcome.body), .text(now), .text(Timestamp.format(epochMilliseconds: nowMilliseconds + lifetimeMilliseconds))])
     }
 
-    /// Deletes stored outcomes past their 24 hours.
-    static func prune(_ db: SQLiteConnection, now: String) throws {
+    /// Deletes stored outcomes past their 24 hours; how many.
+    @discardableResult
+    static func prune(_ db: some SQLExecutor, now: String) throws -> Int {
         try db.run("DELETE FROM idempotency_keys WHERE expires_at <= ?", [.text(now)])
     }
 }

@@ -6,40 +6,38 @@ import SQLite
 struct ResourceStore: Sendable {
     let spec: ResourceSpec
 
-    /// SQLite's read and write paths call the connection directly (no executor, no error translation per call);
-    /// the statement is the executor's below.
-    func find(_ db: SQLiteConnection, id: Int64) throws -> Row? {
-        try db.queryOne(findByID, [.integer(id)])
-    }
-
     /// The record's whole row, on either engine.
-    func find(_ db: some SQLExecutor, id: Int64) throws(StorageError) -> Row? {
-        try db.queryOne(findByID, [.integer(id)])
+    func find(_ db: some SQLExecutor, id: Int64) throws -> Row? {
+        try db.queryOne("SELECT * FROM \(spec.table) WHERE id = ?", [.integer(id)])
     }
-
-    private var findByID: String { "SELECT * FROM \(spec.table) WHERE id = ?" }
 
     /// Whole rows for `ids` (any order); the ids are bound as one list.
-    func find(_ db: SQLiteConnection, ids: [Int64]) throws -> [Row] {
+    func find(_ db: some SQLExecutor, ids: [Int64]) throws -> [Row] {
         guard !ids.isEmpty else { return [] }
-        return try db.query("SELECT * FROM \(spec.table) WHERE id IN \(SQLList.placeholder)", [SQLList.ids(ids)])
+        return try db.query("SELECT * FROM \(spec.table) WHERE id IN \(db.dialect.boundList(integers: true))", [SQLList.ids(ids)])
     }
 
-    /// The highest id the table has handed out, deleted records' included (AUTOINCREMENT's counter; 0 before the first).
-    func highestIDHandedOut(_ db: SQLiteConnection) throws -> Int64 {
-        if case .integer(let seq)? = try db.scalar(SQLDialect.sqlite.highestIDHandedOut(spec.table)) { return seq }
+    /// The highest id the table has handed out, deleted records' included (AUTOINCREMENT's counter or the identity sequence; 0 before the first).
+    func highestIDHandedOut(_ db: some SQLExecutor) throws -> Int64 {
+        if case .integer(let seq)? = try db.scalar(db.dialect.highestIDHandedOut(spec.table)) { return seq }
         return 0
     }
 
-    /// Raises AUTOINCREMENT's counter to `id` (never lowers it): a restored export hands out no id its source
-    /// database had handed out, deleted records' included.
-    func retireIDs(through id: Int64, _ db: SQLiteConnection) throws {
-        guard id > (try highestIDHandedOut(db)) else { return }
-        try db.run("DELETE FROM sqlite_sequence WHERE name = ?", [.text(spec.table)])
-        try db.run("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", [.text(spec.table), .integer(id)])
+    /// Raises the id counter (AUTOINCREMENT's, or the identity sequence) to `id`, never lowering it: a restored export
+    /// hands out no id its source database had handed out, deleted records' included. On PostgreSQL it always runs:
+    /// `highestIDHandedOut` counts the imported rows themselves there, but the sequence must still move past them.
+    func retireIDs(through id: Int64, _ db: some SQLExecutor) throws {
+        guard id > (try highestIDHandedOut(db)) || !db.dialect.explicitIDsRaiseTheCounter else { return }
+        try Self.raiseIDCounter(spec.table, to: id, db)
     }
 
-    func exists(_ db: SQLiteConnection, id: Int64) throws -> Bool {
+    /// The counter of `table` raised to `id` (never lowered; 0, no id yet, leaves it: a sequence starts at 1).
+    static func raiseIDCounter(_ table: String, to id: Int64, _ db: some SQLExecutor) throws {
+        guard id >= 1 else { return }
+        for statement in db.dialect.retireIDs(table) { try db.run(statement, [.integer(id)]) }
+    }
+
+    func exists(_ db: some SQLExecutor, id: Int64) throws -> Bool {
         try db.queryOne("SELECT 1 FROM \(spec.table) WHERE id = ?", [.integer(id)]) != nil
     }
 
@@ -50,35 +48,59 @@ struct ResourceStore: Sendable {
     }
 
     /// Checks that every reference in `values` points at an existing record; problems name the field.
-    func missingReferences(_ db: SQLiteConnection, _ values: RecordValues, only columns: Set<String>? = nil) throws -> [Problem.FieldError] {
+    func missingReferences(_ db: some SQLExecutor, _ values: RecordValues, only columns: Set<String>? = nil) throws -> [Problem.FieldError] {
         var problems: [Problem.FieldError] = []
         for field in spec.fields {
             guard case .reference(let reference) = field.kind, columns?.contains(field.column) ?? true,
                   case .integer(let id)? = values[field.column] else { continue }
             if try db.queryOne("SELECT 1 FROM \(reference.table) WHERE id = ?", [.integer(id)]) == nil {
-                problems.append(.init(pointer: "/\(field.name)", message: "refers to \(English.withArticle(reference.singular)) that does not exist (id \(id))"))
+                problems.append(Self.missingReference(field, reference, id: id))
             }
         }
         return problems
     }
 
-    /// Inserts a record with its change-log row; its id. `stamp` keeps an imported record's id, timestamps and version.
-    /// SQLite's write path: the connection directly, the id from `lastInsertRowID` (no RETURNING to step through).
-    func insert(_ db: SQLiteConnection, _ values: RecordValues, stamp: RecordStamp = RecordStamp(), context: WriteContext) throws -> Int64 {
-        let (sql, bindings) = insertStatement(values, stamp: stamp, now: context.now, dialect: .sqlite)
-        try db.run(sql, bindings)
-        let id = stamp.id ?? db.lastInsertRowID
-        try ChangeLog.append(db, resource: spec.name, recordID: id, action: .created,
-                             changesJSON: ChangeLog.diff(spec: spec, before: nil, after: values), context: context)
-        return id
+    static func missingReference(_ field: Field, _ reference: Reference, id: Int64) -> Problem.FieldError {
+        .init(pointer: "/\(field.name)", message: "refers to \(English.withArticle(reference.singular)) that does not exist (id \(id))")
     }
 
-    /// `insert` on either engine: the statement comes from the catalogue's fields and the engine's dialect, the id
-    /// from RETURNING.
-    func insert(_ db: some SQLExecutor, _ values: RecordValues, stamp: RecordStamp = RecordStamp(), context: WriteContext) throws(StorageError) -> Int64 {
+    /// A foreign key's refusal as the checks above answer it. The checks read before the write; on PostgreSQL another
+    /// instance may delete a referenced record, or add a referrer, after them, and only the foreign key sees it:
+    /// on an insert or update a 422 naming the field (as `missingReferences`), on a delete a 409 (as `references`).
+    func answeringForeignKeys<T>(_ values: RecordValues?, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StorageError {
+            guard case .foreignKeyViolation(let detail) = error.kind else { throw error }
+            if let values {
+                // "Key (negotiation_id)=(7) is not present in table "negotiations"."
+                for field in spec.fields where field.column == StorageError.keyColumns(detail) {
+                    guard case .reference(let reference) = field.kind, case .integer(let id)? = values[field.column] else { continue }
+                    throw APIError.validation([Self.missingReference(field, reference, id: id)])
+                }
+                throw error
+            }
+            // "Key (id)=(7) is still referenced from table "rounds"."
+            let table = detail?.split(separator: "\"").dropFirst().first.map(String.init)
+            let referrer = table.map { ResourceCatalogue.name(ofTable: $0).replacingOccurrences(of: "-", with: " ") } ?? "other records"
+            throw APIError.conflict("referenced", "this \(spec.singular) is still referenced by \(referrer) written meanwhile; delete or re-point those first")
+        }
+    }
+
+    /// Inserts a record with its change-log row; its id. `stamp` keeps an imported record's id, timestamps and version.
+    /// The statement comes from the catalogue's fields and the engine's dialect; the id on SQLite from
+    /// `lastInsertRowID` (no RETURNING to step through on its write path), on PostgreSQL from RETURNING.
+    func insert(_ db: some SQLExecutor, _ values: RecordValues, stamp: RecordStamp = RecordStamp(), context: WriteContext) throws -> Int64 {
         let (sql, bindings) = insertStatement(values, stamp: stamp, now: context.now, dialect: db.dialect)
-        guard case .integer(let id)? = try db.scalar(sql + db.dialect.returning(["id"]), bindings) else {
-            throw StorageError(unexpected: ResourceStoreError(message: "INSERT INTO \(spec.table) returned no id"))
+        let id: Int64
+        if let sqlite = db as? SQLiteConnection {
+            try sqlite.run(sql, bindings)
+            id = stamp.id ?? sqlite.lastInsertRowID
+        } else {
+            guard case .integer(let returned)? = try db.scalar(sql + db.dialect.returning(["id"]), bindings) else {
+                throw StorageError(unexpected: ResourceStoreError(message: "INSERT INTO \(spec.table) returned no id"))
+            }
+            id = returned
         }
         try ChangeLog.append(db, resource: spec.name, recordID: id, action: .created,
                              changesJSON: ChangeLog.diff(spec: spec, before: nil, after: values), context: context)
@@ -122,29 +144,30 @@ struct ResourceStore: Sendable {
     }
 
     /// Writes the columns that differ, bumps `version` and `updated_at`; returns the new row (unchanged when nothing differs).
-    func update(_ db: SQLiteConnection, id: Int64, old: RecordValues, new: RecordValues, context: WriteContext) throws -> Row {
-        let changed = spec.fields.map(\.column).filter { old[$0] != new[$0] }
+    func update(_ db: some SQLExecutor, id: Int64, old: RecordValues, new: RecordValues, context: WriteContext) throws -> Row {
+        let changed = spec.fields.filter { old[$0.column] != new[$0.column] }
         if !changed.isEmpty {
-            let sets = (changed.map { "\($0) = ?" } + ["updated_at = ?", "version = version + 1"]).joined(separator: ", ")
-            try db.run("UPDATE \(spec.table) SET \(sets) WHERE id = ?", changed.map { new[$0]! } + [.text(context.now), .integer(id)])
+            let sets = (changed.map { "\($0.column) = \(db.dialect.parameter(for: $0))" } + ["updated_at = ?", "version = version + 1"])
+                .joined(separator: ", ")
+            try db.run("UPDATE \(spec.table) SET \(sets) WHERE id = ?", changed.map { new[$0.column]! } + [.text(context.now), .integer(id)])
             try ChangeLog.append(db, resource: spec.name, recordID: id, action: .updated,
                                  changesJSON: ChangeLog.diff(spec: spec, before: old, after: new), context: context)
         }
-        guard let row = try find(db, id: id) else { throw SQLiteError(code: 1, message: "updated row vanished") }
+        guard let row = try find(db, id: id) else { throw ResourceStoreError(message: "updated row vanished") }
         return row
     }
 
     /// How many records of each kind point at `id`, by the referring resource's name.
-    func references(_ db: SQLiteConnection, id: Int64) throws -> [(String, Int64)] {
+    func references(_ db: some SQLExecutor, id: Int64) throws -> [(String, Int64)] {
         var found: [(String, Int64)] = []
         for referrer in spec.referencedBy {
-            let count = try db.scalar("SELECT count(*) FROM \(referrer.table) WHERE \(referrer.condition)", referrer.bindings + [.integer(id)])
+            let count = try db.scalar("SELECT count(*) FROM \(referrer.table) WHERE \(referrer.condition(db.dialect))", referrer.bindings + [.integer(id)])
             if case .integer(let n)? = count, n > 0 { found.append((ResourceCatalogue.name(ofTable: referrer.table), n)) }
         }
         return found
     }
 
-    func delete(_ db: SQLiteConnection, id: Int64, old: RecordValues, context: WriteContext) throws {
+    func delete(_ db: some SQLExecutor, id: Int64, old: RecordValues, context: WriteContext) throws {
         try db.run("DELETE FROM \(spec.table) WHERE id = ?", [.integer(id)])
         try ChangeLog.append(db, resource: spec.name, recordID: id, action: .deleted,
                              changesJSON: ChangeLog.diff(spec: spec, before: old, after: nil), context: context)

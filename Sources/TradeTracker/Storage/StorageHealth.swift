@@ -62,9 +62,9 @@ final class StorageHealth: @unchecked Sendable {
     }
 
     /// A write failed: a storage fault makes the storage unhealthy (logged on the change).
-    func recordFailure(_ error: SQLiteError) {
-        guard error.isStorageFault else { return }
-        let reason = "the database cannot be written: \(Self.describe(error))"
+    func recordFailure(_ error: StorageError) {
+        guard error.kind == .storageFault || error.kind == .readOnly else { return }
+        let reason = "the database cannot be written: \((error.underlying as? SQLiteError).map(Self.describe) ?? "a storage error")"
         lock.lock()
         let changed = fault != reason
         fault = reason

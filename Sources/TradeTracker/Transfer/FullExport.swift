@@ -1,12 +1,13 @@
 import Foundation
 import JSON
+import PostgreSQL
 import SQLite
 
 /// `trade-tracker export DIR`: every resource as NDJSON and CSV — the same bytes as its list export over HTTP — and
 /// `MANIFEST.json` naming each file with its rows, size and SHA-256, the change log's last seq, each negotiation's
 /// `record_complete_through`, the time, the schema's migrations and each resource's id counter. Everything is
-/// read in one read transaction on a read-only connection of its own (WAL: a running server keeps writing
-/// meanwhile, and the files show one moment), written into a temporary folder beside DIR, flushed, and renamed to
+/// read in one read-only snapshot on a connection of its own (SQLite's WAL, PostgreSQL's REPEATABLE READ: a running
+/// server keeps writing meanwhile, and the files show one moment), written into a temporary folder beside DIR, flushed, and renamed to
 /// DIR only once complete.
 public enum FullExport {
     /// One written file.
@@ -38,21 +39,15 @@ public enum FullExport {
     }
 
     static func run(database path: String, migrationsDirectory: String, to destination: String, clock: TimeSource) throws -> Summary {
-        guard FileManager.default.fileExists(atPath: path) else { throw StartupError("no database at \(path)") }
+        let location = DatabaseLocation(path)
+        if case .sqlite = location, !FileManager.default.fileExists(atPath: path) { throw StartupError("no database at \(path)") }
         try checkDestination(destination)
-        let migrator = try Migrator.load(directory: migrationsDirectory)
         let target = destination.hasSuffix("/") ? String(destination.dropLast()) : destination
         let partial = target + ".partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
-            let connection = try SQLiteConnection(path: path, flags: [.readOnly])
-            defer { connection.close() }
-            let pending = try migrator.pending(connection)
-            guard pending.isEmpty else {
-                throw StartupError("the database \(path) lacks migration \(pending[0].identifier); run trade-tracker migrate first")
-            }
-            try FileManager.default.createDirectory(atPath: partial, withIntermediateDirectories: false)
-            let summary = try connection.transaction(.deferred) {
-                try write(connection, into: partial, directory: destination, now: clock.now(), today: clock.today())
+            let summary = try inSnapshot(location, migrationsDirectory: migrationsDirectory) { db in
+                try FileManager.default.createDirectory(atPath: partial, withIntermediateDirectories: false)
+                return try write(db, into: partial, directory: destination, now: clock.now(), today: clock.today())
             }
             try DatabaseMaintenance.flush(partial)
             // rename(2) replaces an empty folder of that name; one holding anything makes it fail (ENOTEMPTY).
@@ -64,9 +59,36 @@ public enum FullExport {
             return summary
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
-            if let error = error as? SQLiteError { throw StartupError("the export failed: \(error.message)") }
+            if let error = StorageError(sorting: error) {
+                throw StartupError("the export failed: \((error.underlying as? SQLiteError)?.message ?? "\(error)")")
+            }
             throw error
         }
+    }
+
+    /// `body` in one read-only snapshot on a connection of its own, once the database is known to have every
+    /// migration of `migrationsDirectory` (the columns read are theirs; PostgreSQL's are in its `postgres` folder).
+    private static func inSnapshot<T>(_ location: DatabaseLocation, migrationsDirectory: String, _ body: (any SQLExecutor) throws -> T) throws -> T {
+        let pending: [Migration]
+        switch location {
+        case .sqlite(let path):
+            let connection = try SQLiteConnection(path: path, flags: [.readOnly])
+            defer { connection.close() }
+            pending = try Migrator.load(directory: migrationsDirectory).pending(connection)
+            if pending.isEmpty { return try connection.snapshot { try body(connection) } }
+        case .postgres(let url):
+            let connection: PGConnection
+            do {
+                connection = try PGConnection(url)
+            } catch let error as PGError {
+                throw StartupError(PGConninfo.maskingPassword(of: url, in: error.message))
+            }
+            defer { connection.close() }
+            pending = try PostgresMigrator.load(directory: (migrationsDirectory as NSString).appendingPathComponent("postgres")).pending(connection)
+            let executor = PostgresExecutor(connection)
+            if pending.isEmpty { return try executor.snapshot { try body(executor) } }
+        }
+        throw StartupError("the database \(location) lacks migration \(pending[0].identifier); run trade-tracker migrate first")
     }
 
     /// DIR must be new or an empty folder: an export never mixes with other files.
@@ -79,7 +101,7 @@ public enum FullExport {
     }
 
     /// Every resource's files and the manifest, inside the caller's read transaction.
-    private static func write(_ db: SQLiteConnection, into folder: String, directory: String, now: String, today: CalendarDate) throws -> Summary {
+    private static func write(_ db: some SQLExecutor, into folder: String, directory: String, now: String, today: CalendarDate) throws -> Summary {
         let seq = try ChangeSignal.newestSeq(db)
         var files: [File] = []
         for resource in TransferCatalogue.all {
@@ -99,7 +121,7 @@ public enum FullExport {
     }
 
     /// MANIFEST.json, one member a line and one file a line, for people as much as for `trade-tracker import DIR`.
-    private static func manifest(_ db: SQLiteConnection, files: [File], seq: Int64, now: String) throws -> [UInt8] {
+    private static func manifest(_ db: some SQLExecutor, files: [File], seq: Int64, now: String) throws -> [UInt8] {
         var lines: [String] = []
         func member(_ name: String, _ write: (inout JSONWriter) -> Void) {
             var json = JSONWriter(capacity: 64)

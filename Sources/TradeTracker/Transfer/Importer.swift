@@ -71,10 +71,12 @@ final class Importer: @unchecked Sendable {
     func writeAll(_ transaction: WriteTransaction, dryRun: Bool) throws(Problem) -> Chunk {
         do {
             if dryRun { try transaction.db.run("SAVEPOINT import_dry_run") }
+            let explicitIDs = transaction.explicitIDs
             let chunk = try write(transaction, rowLimit: nil)
             if dryRun {
                 try transaction.db.run("ROLLBACK TO SAVEPOINT import_dry_run")
                 try transaction.db.run("RELEASE SAVEPOINT import_dry_run")
+                transaction.explicitIDs = explicitIDs
             }
             return chunk
         } catch let problem as Problem {
@@ -126,7 +128,7 @@ final class Importer: @unchecked Sendable {
 
     /// A database failure as the writer would answer it (and noted for readiness, as the writer does).
     private func storageProblem(_ error: any Error) -> Problem {
-        guard let error = error as? SQLiteError else { return APIError.internalError() }
+        guard let error = StorageError(sorting: error) else { return APIError.internalError() }
         writes.health.recordFailure(error)
         return StorageErrors.problem(for: error, logger: writes.logger)
     }

@@ -28,7 +28,7 @@ final class PendingReferences {
     }
 
     /// Drops the references whose records are stored now; true when none is left.
-    func resolve(_ db: SQLiteConnection) throws -> Bool {
+    func resolve(_ db: some SQLExecutor) throws -> Bool {
         expected = try expected.filter { try db.queryOne("SELECT 1 FROM \($0.table) WHERE id = ?", [.integer($0.id)]) == nil }
         return expected.isEmpty
     }

@@ -24,7 +24,7 @@ enum StatusView {
             }
             // One snapshot, so the seq in the ETag and the body describe the same state.
             let (seq, body) = try context.read { db in
-                try db.transaction(.deferred) { () throws -> (Int64, [UInt8]) in
+                try db.snapshot { () throws -> (Int64, [UInt8]) in
                     let seq = try ChangeSignal.newestSeq(db)
                     return (seq, try document(db, seq: seq, generatedAt: Timestamp.format(epochMilliseconds: now), today: today))
                 }
@@ -38,7 +38,7 @@ enum StatusView {
 
     static func entityTag(seq: Int64, today: CalendarDate) -> String { "\"status-\(seq)-\(today)\"" }
 
-    static func document(_ db: SQLiteConnection, seq: Int64, generatedAt: String, today: CalendarDate) throws -> [UInt8] {
+    static func document(_ db: some SQLExecutor, seq: Int64, generatedAt: String, today: CalendarDate) throws -> [UInt8] {
         let rates = try TariffRates.totals(db, on: today)
         let day = SQLValue.text(today.description)
         var json = JSONWriter(capacity: 4096)

@@ -26,7 +26,7 @@ enum TariffRateHistory {
             let to = try parameters.date("to", default: context.clock.today())
             guard from <= to else { throw APIError.invalidParameter("from", "must not be after to (\(to))") }
             let periods = try context.read { db in
-                try db.transaction(.deferred) { try series(db, by: pair.by, on: pair.on, from: from, to: to) }
+                try db.snapshot { try series(db, by: pair.by, on: pair.on, from: from, to: to) }
             }
             var json = JSONWriter(capacity: 256 + periods.count * 80)
             json.beginObject()
@@ -52,7 +52,7 @@ enum TariffRateHistory {
 
     /// The periods of constant total that overlap [from, to]; run it in one read transaction. Each measure counts
     /// over its active periods (its effective period less its suspension windows).
-    static func series(_ db: SQLiteConnection, by: String, on: String, from: CalendarDate, to: CalendarDate) throws -> [Period] {
+    static func series(_ db: some SQLExecutor, by: String, on: String, from: CalendarDate, to: CalendarDate) throws -> [Period] {
         let start = from.description
         var opening: Int64 = 0
         // Net change per day after `from`: + when a counting period starts, - when it ends.

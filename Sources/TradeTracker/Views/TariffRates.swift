@@ -56,7 +56,7 @@ enum TariffRates {
     }
 
     /// The all-goods total in hundredths for every pair that has one on `day`, keyed `"USA>CHN"`.
-    static func totals(_ db: SQLiteConnection, on day: CalendarDate) throws -> [String: Int64] {
+    static func totals(_ db: some SQLExecutor, on day: CalendarDate) throws -> [String: Int64] {
         let rows = try db.query("""
             SELECT imposed_by, imposed_on, rate_hundredths, status, effective_from, effective_until, suspensions FROM tariff_measures
             WHERE status = 'enacted' AND coverage = 'all_goods' AND effective_from <= ? AND (effective_until IS NULL OR effective_until > ?)

@@ -24,64 +24,69 @@ enum Timeline {
     /// One row per event: date, kind_rank, id (tie-break), ref_type, ref_id, then what the title is made of.
     /// Suspension windows of enacted measures give `*_suspended` (at a window's start) and `*_resumed` (at its end,
     /// when the measure is still in force then); windows that follow one another (an extension) read as one, whose
-    /// title names the end of the last of them.
-    private static let events = """
-        SELECT r.starts_on AS date, 0 AS kind_rank, r.id AS id, 'rounds' AS ref_type, r.id AS ref_id,
-               r.title AS label, r.city AS body, NULL AS by_country, NULL AS on_country, NULL AS rate, NULL AS coverage,
-               NULL AS until
-        FROM rounds r WHERE r.negotiation_id = ?
-        UNION ALL
-        SELECT r.ends_on, 1, r.id, 'rounds', r.id, r.title, r.city, NULL, NULL, NULL, NULL, NULL
-        FROM rounds r WHERE r.negotiation_id = ?
-        UNION ALL
-        SELECT u.occurred_on, 2, u.id, 'issues', i.id, i.title, u.note, NULL, NULL, NULL, NULL, NULL
-        FROM issue_updates u JOIN issues i ON i.id = u.issue_id WHERE i.negotiation_id = ?
-        UNION ALL
-        SELECT m.effective_from, 3, m.id, 'tariff-measures', m.id, m.legal_basis, NULL, m.imposed_by, m.imposed_on,
-               m.rate_hundredths, m.coverage, NULL
-        FROM tariff_measures m WHERE m.negotiation_id = ? AND m.status = 'enacted'
-        UNION ALL
-        SELECT m.effective_until, 4, m.id, 'tariff-measures', m.id, m.legal_basis, NULL, m.imposed_by, m.imposed_on,
-               m.rate_hundredths, m.coverage, NULL
-        FROM tariff_measures m WHERE m.negotiation_id = ? AND m.status = 'enacted' AND m.effective_until IS NOT NULL
-        UNION ALL
-        SELECT w.value ->> 'from', 5, m.id, 'tariff-measures', m.id, m.legal_basis, w.value ->> 'note', m.imposed_by, m.imposed_on,
-               m.rate_hundredths, m.coverage,
-               (WITH RECURSIVE c(u) AS (SELECT w.value ->> 'until' UNION SELECT n.value ->> 'until' FROM c, json_each(m.suspensions) n WHERE n.value ->> 'from' = c.u)
-                SELECT CASE WHEN EXISTS (SELECT 1 FROM c WHERE u IS NULL) THEN NULL ELSE max(u) END FROM c)
-        FROM tariff_measures m, json_each(m.suspensions) w WHERE m.negotiation_id = ? AND m.status = 'enacted'
-          AND NOT EXISTS (SELECT 1 FROM json_each(m.suspensions) p WHERE p.value ->> 'until' = w.value ->> 'from')
-        UNION ALL
-        SELECT w.value ->> 'until', 6, m.id, 'tariff-measures', m.id, m.legal_basis, w.value ->> 'note', m.imposed_by, m.imposed_on,
-               m.rate_hundredths, m.coverage, NULL
-        FROM tariff_measures m, json_each(m.suspensions) w WHERE m.negotiation_id = ? AND m.status = 'enacted'
-          AND w.value ->> 'until' IS NOT NULL AND (m.effective_until IS NULL OR w.value ->> 'until' < m.effective_until)
-          AND NOT EXISTS (SELECT 1 FROM json_each(m.suspensions) n WHERE n.value ->> 'from' = w.value ->> 'until')
-        UNION ALL
-        SELECT c.effective_from, 7, c.id, 'export-controls', c.id, c.legal_basis,
-               (SELECT group_concat(value, ', ') FROM json_each(c.items)), c.imposed_by, NULL, NULL, c.control, NULL
-        FROM export_controls c WHERE c.negotiation_id = ? AND c.status = 'enacted'
-        UNION ALL
-        SELECT c.effective_until, 8, c.id, 'export-controls', c.id, c.legal_basis,
-               (SELECT group_concat(value, ', ') FROM json_each(c.items)), c.imposed_by, NULL, NULL, c.control, NULL
-        FROM export_controls c WHERE c.negotiation_id = ? AND c.status = 'enacted' AND c.effective_until IS NOT NULL
-        UNION ALL
-        SELECT w.value ->> 'from', 9, c.id, 'export-controls', c.id, c.legal_basis,
-               (SELECT group_concat(value, ', ') FROM json_each(c.items)), c.imposed_by, NULL, NULL, c.control,
-               (WITH RECURSIVE k(u) AS (SELECT w.value ->> 'until' UNION SELECT n.value ->> 'until' FROM k, json_each(c.suspensions) n WHERE n.value ->> 'from' = k.u)
-                SELECT CASE WHEN EXISTS (SELECT 1 FROM k WHERE u IS NULL) THEN NULL ELSE max(u) END FROM k)
-        FROM export_controls c, json_each(c.suspensions) w WHERE c.negotiation_id = ? AND c.status = 'enacted'
-          AND NOT EXISTS (SELECT 1 FROM json_each(c.suspensions) p WHERE p.value ->> 'until' = w.value ->> 'from')
-        UNION ALL
-        SELECT w.value ->> 'until', 10, c.id, 'export-controls', c.id, c.legal_basis,
-               (SELECT group_concat(value, ', ') FROM json_each(c.items)), c.imposed_by, NULL, NULL, c.control, NULL
-        FROM export_controls c, json_each(c.suspensions) w WHERE c.negotiation_id = ? AND c.status = 'enacted'
-          AND w.value ->> 'until' IS NOT NULL AND (c.effective_until IS NULL OR w.value ->> 'until' < c.effective_until)
-          AND NOT EXISTS (SELECT 1 FROM json_each(c.suspensions) n WHERE n.value ->> 'from' = w.value ->> 'until')
-        UNION ALL
-        SELECT s.said_on, 11, s.id, 'statements', s.id, COALESCE(p.name, s.speaker), s.text, NULL, NULL, NULL, NULL, NULL
-        FROM statements s LEFT JOIN participants p ON p.id = s.participant_id WHERE s.negotiation_id = ?
-        """
+    /// title names the end of the last of them. `rate` is typed in the first branch: PostgreSQL resolves a UNION's
+    /// column types branch by branch, and two bare NULLs would make it text before the measures' integers.
+    private static func events(_ d: SQLDialect) -> String {
+            """
+            SELECT r.starts_on AS date, 0 AS kind_rank, r.id AS id, 'rounds' AS ref_type, r.id AS ref_id,
+                   r.title AS label, r.city AS body, NULL AS by_country, NULL AS on_country, CAST(NULL AS bigint) AS rate, NULL AS coverage,
+                   NULL AS until
+            FROM rounds r WHERE r.negotiation_id = ?
+            UNION ALL
+            SELECT r.ends_on, 1, r.id, 'rounds', r.id, r.title, r.city, NULL, NULL, NULL, NULL, NULL
+            FROM rounds r WHERE r.negotiation_id = ?
+            UNION ALL
+            SELECT u.occurred_on, 2, u.id, 'issues', i.id, i.title, u.note, NULL, NULL, NULL, NULL, NULL
+            FROM issue_updates u JOIN issues i ON i.id = u.issue_id WHERE i.negotiation_id = ?
+            UNION ALL
+            SELECT m.effective_from, 3, m.id, 'tariff-measures', m.id, m.legal_basis, NULL, m.imposed_by, m.imposed_on,
+                   m.rate_hundredths, m.coverage, NULL
+            FROM tariff_measures m WHERE m.negotiation_id = ? AND m.status = 'enacted'
+            UNION ALL
+            SELECT m.effective_until, 4, m.id, 'tariff-measures', m.id, m.legal_basis, NULL, m.imposed_by, m.imposed_on,
+                   m.rate_hundredths, m.coverage, NULL
+            FROM tariff_measures m WHERE m.negotiation_id = ? AND m.status = 'enacted' AND m.effective_until IS NOT NULL
+            UNION ALL
+            SELECT w.value ->> 'from', 5, m.id, 'tariff-measures', m.id, m.legal_basis, w.value ->> 'note', m.imposed_by, m.imposed_on,
+                   m.rate_hundredths, m.coverage,
+                   (WITH RECURSIVE c(u) AS (SELECT w.value ->> 'until' UNION SELECT n.value ->> 'until' FROM c, \(d.jsonArrayItems("m.suspensions", as: "n")) WHERE n.value ->> 'from' = c.u)
+                    SELECT CASE WHEN EXISTS (SELECT 1 FROM c WHERE u IS NULL) THEN NULL ELSE max(u) END FROM c)
+            FROM tariff_measures m, \(d.jsonArrayItems("m.suspensions", as: "w")) WHERE m.negotiation_id = ? AND m.status = 'enacted'
+              AND NOT EXISTS (SELECT 1 FROM \(d.jsonArrayItems("m.suspensions", as: "p")) WHERE p.value ->> 'until' = w.value ->> 'from')
+            UNION ALL
+            SELECT w.value ->> 'until', 6, m.id, 'tariff-measures', m.id, m.legal_basis, w.value ->> 'note', m.imposed_by, m.imposed_on,
+                   m.rate_hundredths, m.coverage, NULL
+            FROM tariff_measures m, \(d.jsonArrayItems("m.suspensions", as: "w")) WHERE m.negotiation_id = ? AND m.status = 'enacted'
+              AND w.value ->> 'until' IS NOT NULL AND (m.effective_until IS NULL OR w.value ->> 'until' < m.effective_until)
+              AND NOT EXISTS (SELECT 1 FROM \(d.jsonArrayItems("m.suspensions", as: "n")) WHERE n.value ->> 'from' = w.value ->> 'until')
+            UNION ALL
+            SELECT c.effective_from, 7, c.id, 'export-controls', c.id, c.legal_basis,
+                   (SELECT \(d.joinedText("i.value", separator: ", ")) FROM \(d.jsonArrayElements("c.items", as: "i"))), c.imposed_by, NULL, NULL, c.control, NULL
+            FROM export_controls c WHERE c.negotiation_id = ? AND c.status = 'enacted'
+            UNION ALL
+            SELECT c.effective_until, 8, c.id, 'export-controls', c.id, c.legal_basis,
+                   (SELECT \(d.joinedText("i.value", separator: ", ")) FROM \(d.jsonArrayElements("c.items", as: "i"))), c.imposed_by, NULL, NULL, c.control, NULL
+            FROM export_controls c WHERE c.negotiation_id = ? AND c.status = 'enacted' AND c.effective_until IS NOT NULL
+            UNION ALL
+            SELECT w.value ->> 'from', 9, c.id, 'export-controls', c.id, c.legal_basis,
+                   (SELECT \(d.joinedText("i.value", separator: ", ")) FROM \(d.jsonArrayElements("c.items", as: "i"))), c.imposed_by, NULL, NULL, c.control,
+                   (WITH RECURSIVE k(u) AS (SELECT w.value ->> 'until' UNION SELECT n.value ->> 'until' FROM k, \(d.jsonArrayItems("c.suspensions", as: "n")) WHERE n.value ->> 'from' = k.u)
+                    SELECT CASE WHEN EXISTS (SELECT 1 FROM k WHERE u IS NULL) THEN NULL ELSE max(u) END FROM k)
+            FROM export_controls c, \(d.jsonArrayItems("c.suspensions", as: "w")) WHERE c.negotiation_id = ? AND c.status = 'enacted'
+              AND NOT EXISTS (SELECT 1 FROM \(d.jsonArrayItems("c.suspensions", as: "p")) WHERE p.value ->> 'until' = w.value ->> 'from')
+            UNION ALL
+            SELECT w.value ->> 'until', 10, c.id, 'export-controls', c.id, c.legal_basis,
+                   (SELECT \(d.joinedText("i.value", separator: ", ")) FROM \(d.jsonArrayElements("c.items", as: "i"))), c.imposed_by, NULL, NULL, c.control, NULL
+            FROM export_controls c, \(d.jsonArrayItems("c.suspensions", as: "w")) WHERE c.negotiation_id = ? AND c.status = 'enacted'
+              AND w.value ->> 'until' IS NOT NULL AND (c.effective_until IS NULL OR w.value ->> 'until' < c.effective_until)
+              AND NOT EXISTS (SELECT 1 FROM \(d.jsonArrayItems("c.suspensions", as: "n")) WHERE n.value ->> 'from' = w.value ->> 'until')
+            UNION ALL
+            SELECT s.said_on, 11, s.id, 'statements', s.id, COALESCE(p.name, s.speaker), s.text, NULL, NULL, NULL, NULL, NULL
+            FROM statements s LEFT JOIN participants p ON p.id = s.participant_id WHERE s.negotiation_id = ?
+            """
+    }
+
+    private static let sqliteEvents = events(.sqlite), postgresEvents = events(.postgres)
 
     static func register(context: APIContext, on router: inout Router) {
         router.add("GET", "/v1/negotiations/{id}/timeline") { request in
@@ -94,11 +99,11 @@ enum Timeline {
                 guard try ResourceStore(spec: Negotiations.spec).exists(db, id: negotiationID) else {
                     throw APIError.notFound("negotiation", String(negotiationID))
                 }
-                return format == nil ? try keyset(negotiationID: negotiationID, query: query).fetch(db) : KeysetPage(rows: [], nextKeys: nil)
+                return format == nil ? try keyset(negotiationID: negotiationID, query: query, dialect: db.dialect).fetch(db) : KeysetPage(rows: [], nextKeys: nil)
             }
             if let format {
                 return try ListExport(name: "timeline", columns: ["date", "kind", "title", "ref"],
-                                      keyset: keyset(negotiationID: negotiationID, query: query),
+                                      keyset: keyset(negotiationID: negotiationID, query: query, dialect: context.dialect),
                                       writing: { write($0, into: &$1) }).response(request, query: query, format: format, context: context)
             }
             return ListPage.response(request: request, query: query, nextKeys: page.nextKeys, signer: context.signer) { json in
@@ -108,12 +113,13 @@ enum Timeline {
     }
 
     /// The events of one negotiation after the cursor's, filtered by kind and date.
-    private static func keyset(negotiationID: Int64, query: ListQuery) -> KeysetQuery {
+    private static func keyset(negotiationID: Int64, query: ListQuery, dialect: SQLDialect) -> KeysetQuery {
+        let events = dialect.engine == .sqlite ? sqliteEvents : postgresEvents
         var keyset = KeysetQuery(columns: "e.*", from: "(\(events)) AS e", sort: query.sort, after: query.after, limit: query.limit)
         keyset.bindings = Array(repeating: SQLValue.integer(negotiationID), count: events.components(separatedBy: "?").count - 1)
         for (_, values) in query.filters {
             let ranks = values.map { String(kinds.firstIndex(of: $0) ?? -1) }
-            keyset.require("e.kind_rank IN \(SQLList.placeholder)", [SQLList.values(ranks, asIntegers: true)])
+            keyset.require("e.kind_rank IN \(dialect.boundList(integers: true))", [SQLList.values(ranks, asIntegers: true)])
         }
         if let from = query.from { keyset.require("e.date >= ?", [.text(from)]) }
         if let to = query.to { keyset.require("e.date <= ?", [.text(to)]) }

@@ -22,7 +22,7 @@ struct WriteJob: Sendable {
 /// in that order, on a second thread (`CommitAnswers`) while this one starts the next batch. Request workers never
 /// wait for it: they queue a job and return a deferred response.
 final class DatabaseWriter: @unchecked Sendable {
-    private let pool: DatabasePool
+    private let database: Database
     private let changes: ChangeSignal
     private let health: StorageHealth
     private let logger: Logger
@@ -44,10 +44,10 @@ final class DatabaseWriter: @unchecked Sendable {
     /// Runs each committed batch's cache fills, feed wake-up and answers while this thread commits the next batch.
     private let answers = CommitAnswers(name: "write-answers")
 
-    init(pool: DatabasePool, changes: ChangeSignal, health: StorageHealth, logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024,
+    init(database: Database, changes: ChangeSignal, health: StorageHealth, logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024,
          observeBatch: (@Sendable (Int, Double) -> Void)? = nil) {
         self.observeBatch = observeBatch
-        self.pool = pool
+        self.database = database
         self.changes = changes
         self.health = health
         self.logger = logger
@@ -208,9 +208,10 @@ final class DatabaseWriter: @unchecked Sendable {
         }
         var succeeded: [(job: WriteJob, deliver: @Sendable () -> Void, actions: [@Sendable () -> Void])] = []
         var began = false
+        var explicitIDs: [String: Int64] = [:]
         do {
-            let seq: Int64 = try pool.withWriter { db in
-                try db.run("BEGIN IMMEDIATE TRANSACTION")
+            let seq: Int64 = try database.withWriter { db in
+                try db.run(db.dialect.beginWrite)
                 began = true
                 for (index, job) in jobs.enumerated() {
                     do {
@@ -220,10 +221,16 @@ final class DatabaseWriter: @unchecked Sendable {
                         let deliver = try job.execute(transaction)
                         if isolated { try db.run("RELEASE SAVEPOINT write_job") }
                         succeeded.append((job, deliver, transaction.afterCommit))
+                        for (table, id) in transaction.explicitIDs { explicitIDs[table] = max(id, explicitIDs[table] ?? 0) }
                     } catch {
+                        // PostgreSQL gave the transaction up for another's sake: the whole batch runs again (below).
+                        if StorageError(sorting: error)?.kind == .serializationFailure {
+                            if db.isInTransaction { _ = try? db.run("ROLLBACK TRANSACTION") }
+                            throw error
+                        }
                         guard isolated else {
                             // No savepoint to roll back to: drop the batch's work, nobody has heard anything yet.
-                            if db.isInTransaction { try? db.execute("ROLLBACK TRANSACTION") }
+                            if db.isInTransaction { _ = try? db.run("ROLLBACK TRANSACTION") }
                             // Alone in its batch, the write is answered now: there is nothing to run again.
                             if jobs.count == 1 { throw FailedAlone(problem: self.problem(for: error)) }
                             throw NeedsSavepoints()
@@ -234,19 +241,22 @@ final class DatabaseWriter: @unchecked Sendable {
                             job.fail(problem)
                             throw LostTransaction(ran: succeeded.map(\.job), notRun: Array(jobs[(index + 1)...]))
                         }
-                        try? db.run("ROLLBACK TO SAVEPOINT write_job")
-                        try? db.run("RELEASE SAVEPOINT write_job")
+                        _ = try? db.run("ROLLBACK TO SAVEPOINT write_job")
+                        _ = try? db.run("RELEASE SAVEPOINT write_job")
                         job.fail(problem)
                     }
                 }
                 do {
-                    // The records this transaction created reach the search index in one statement (0006).
-                    try db.run(SearchIndex.flushSQL)
+                    // SQLite: the records this transaction created reach the search index in one statement (0006).
+                    // PostgreSQL's triggers keep its search documents themselves.
+                    if db.dialect.engine == .sqlite { try db.run(SearchIndex.flushSQL) }
+                    // PostgreSQL: imported ids retire in the sequence only with the commit that stores them.
+                    for (table, id) in explicitIDs { try ResourceStore.raiseIDCounter(table, to: id, db) }
                     let seq = try ChangeSignal.newestSeq(db)
                     try db.run("COMMIT TRANSACTION")
                     return seq
                 } catch {
-                    if db.isInTransaction { try? db.execute("ROLLBACK TRANSACTION") }
+                    if db.isInTransaction { _ = try? db.run("ROLLBACK TRANSACTION") }
                     throw error
                 }
             }
@@ -262,6 +272,10 @@ final class DatabaseWriter: @unchecked Sendable {
         } catch let alone as FailedAlone {
             jobs[0].fail(alone.problem)
             return .finished
+        } catch let error as StorageError where error.kind == .serializationFailure && retriesLeft && jobs.allSatisfy(\.rerunnable) {
+            // Rolled back by PostgreSQL (a serialization failure or a deadlock): nobody has heard anything yet.
+            logger.warning("the write transaction was rolled back to resolve a conflict (\(error)); running it again")
+            return .lost(jobs)
         } catch let lost as LostTransaction {
             // A write that ran and cannot run again hears that its transaction was lost; one that never ran can.
             let again = lost.ran.filter(\.rerunnable) + lost.notRun
@@ -285,6 +299,10 @@ final class DatabaseWriter: @unchecked Sendable {
         switch error {
         case let problem as Problem: return problem
         case let error as SQLiteError:
+            let storage = StorageError(error)
+            health.recordFailure(storage)
+            return StorageErrors.problem(for: storage, logger: logger)
+        case let error as StorageError:
             health.recordFailure(error)
             return StorageErrors.problem(for: error, logger: logger)
         default:

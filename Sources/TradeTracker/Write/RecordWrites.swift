@@ -18,7 +18,7 @@ extension WriteService {
     /// Cross-field rules, references, server-assigned columns, then the insert; the stored row.
     func insert(_ transaction: WriteTransaction, _ spec: ResourceSpec, _ input: RecordInput) throws -> Row {
         let id = try insertRecord(transaction, spec, input)
-        guard let row = try ResourceStore(spec: spec).find(transaction.db, id: id) else { throw SQLiteError(code: 1, message: "inserted row vanished") }
+        guard let row = try ResourceStore(spec: spec).find(transaction.db, id: id) else { throw ResourceStoreError(message: "inserted row vanished") }
         return row
     }
 
@@ -40,7 +40,11 @@ extension WriteService {
         }
         var values = input.values
         try spec.prepareInsert?(transaction.db, &values)
-        return try store.insert(transaction.db, values, stamp: input.stamp, context: transaction.context)
+        let id = try store.answeringForeignKeys(values) { try store.insert(transaction.db, values, stamp: input.stamp, context: transaction.context) }
+        if let explicit = input.stamp.id, !transaction.db.dialect.explicitIDsRaiseTheCounter {
+            transaction.explicitIDs[spec.table] = max(explicit, transaction.explicitIDs[spec.table] ?? 0)
+        }
+        return id
     }
 
     /// The stored record merged with a patch, checked as a whole; 404, 412 and state-machine refusals included.
@@ -62,7 +66,7 @@ extension WriteService {
         let new = old.merging(changes) { $1 }
         try RecordValidation.check(transaction, spec: spec, fieldProblems: fieldProblems, values: new, referencesIn: Set(changes.keys), selfID: id)
         try spec.checkUpdate?(old, new)
-        return try store.update(db, id: id, old: old, new: new, context: transaction.context)
+        return try store.answeringForeignKeys(new) { try store.update(db, id: id, old: old, new: new, context: transaction.context) }
     }
 
     /// Deletes a record nothing references any more (409 naming the referrers otherwise).
@@ -80,7 +84,7 @@ extension WriteService {
             throw APIError.conflict("referenced", "this \(spec.singular) is still referenced by \(named); delete or re-point those first",
                                     extensions: [("referenced_by", .object(references.map { ($0.0, .int($0.1)) }))])
         }
-        try store.delete(db, id: id, old: ResourceStore.values(of: row, spec: spec), context: transaction.context)
+        try store.answeringForeignKeys(nil) { try store.delete(db, id: id, old: ResourceStore.values(of: row, spec: spec), context: transaction.context) }
     }
 
     /// 412 unless `ifMatch` names the record's current representation.

@@ -36,13 +36,12 @@ final class Retention: @unchecked Sendable {
         do {
             let (keys, pruned, through) = try writes.perform(context) { transaction -> (Int, Int, Int64?) in
                 let db = transaction.db
-                try IdempotencyStore.prune(db, now: now)
-                let keys = db.changes
+                let keys = try IdempotencyStore.prune(db, now: now)
                 guard let cutoff, case .integer(let last)? = try db.scalar("SELECT max(seq) FROM change_log WHERE at < ?", [.text(cutoff)])
                 else { return (keys, 0, nil) }
-                try db.run("DELETE FROM change_log WHERE seq <= ?", [.integer(last)])
-                let pruned = db.changes
-                try db.run("INSERT OR REPLACE INTO app_settings (name, value) VALUES ('change_log_pruned_through', ?)",
+                let pruned = try db.run("DELETE FROM change_log WHERE seq <= ?", [.integer(last)])
+                try db.run("INSERT INTO app_settings (name, value) VALUES ('change_log_pruned_through', ?)"
+                           + db.dialect.upsert(key: ["name"], set: ["value"]),
                            [.text(String(max(last, try ChangeSignal.prunedThrough(db))))])
                 return (keys, pruned, last)
             }

@@ -7,7 +7,7 @@ import SQLite
 /// their change-log rows and Idempotency-Key record, many to a transaction, and only once the COMMIT has succeeded
 /// fills the record cache, wakes the change feed and answers. It knows nothing of HTTP requests.
 final class WriteService: Sendable {
-    let pool: DatabasePool
+    let database: Database
     let records: RecordCache
     let changes: ChangeSignal
     let idempotency: IdempotencyStore
@@ -15,15 +15,15 @@ final class WriteService: Sendable {
     let health: StorageHealth
     let logger: Logger
 
-    init(pool: DatabasePool, records: RecordCache, changes: ChangeSignal, idempotency: IdempotencyStore, health: StorageHealth,
+    init(database: Database, records: RecordCache, changes: ChangeSignal, idempotency: IdempotencyStore, health: StorageHealth,
          logger: Logger, batchLimit: Int = 64, queueLimit: Int = 1024, observeBatch: (@Sendable (Int, Double) -> Void)? = nil) {
-        self.pool = pool
+        self.database = database
         self.records = records
         self.changes = changes
         self.idempotency = idempotency
         self.health = health
         self.logger = logger
-        writer = DatabaseWriter(pool: pool, changes: changes, health: health, logger: logger, batchLimit: batchLimit, queueLimit: queueLimit,
+        writer = DatabaseWriter(database: database, changes: changes, health: health, logger: logger, batchLimit: batchLimit, queueLimit: queueLimit,
                                 observeBatch: observeBatch)
     }
 
@@ -37,7 +37,9 @@ final class WriteService: Sendable {
         let context = WriteContext(actor: nil, requestID: nil, now: now, today: TimeSource.system.today())
         do {
             try submit(context, { transaction in
-                try transaction.db.run("INSERT OR REPLACE INTO app_settings (name, value) VALUES ('readiness_probe', ?)", [.text(now)])
+                let db = transaction.db
+                try db.run("INSERT INTO app_settings (name, value) VALUES ('readiness_probe', ?)" + db.dialect.upsert(key: ["name"], set: ["value"]),
+                           [.text(now)])
             }, completion: { outcome in
                 result.value = outcome
                 done.signal()
@@ -113,19 +115,20 @@ final class WriteService: Sendable {
     /// and the writer never sees it. Returns normally only if the body unexpectedly passed.
     func rehearse(_ context: WriteContext, _ body: @Sendable (WriteTransaction) throws -> WriteOutcome) throws {
         do {
-            try pool.read { db in
-                try db.execute("BEGIN DEFERRED TRANSACTION")
-                defer { try? db.execute("ROLLBACK TRANSACTION") }
+            try database.read { db in
+                try db.run(db.dialect.beginReadOnly)
+                defer { _ = try? db.run("ROLLBACK TRANSACTION") }
                 let transaction = WriteTransaction(db: db, context: context)
                 if let claim = context.idempotency, try IdempotencyStore.stored(db, claim, now: context.now) != nil {
                     return  // a replay: let the writer answer it
                 }
                 _ = try body(transaction)
             }
-        } catch let error as SQLiteError {
+        } catch {
+            guard let storage = StorageError(sorting: error) else { throw error }
             // A write attempted on the read-only connection means the checks passed after all: let the writer run it.
-            if error.isReadOnly { return }
-            throw StorageErrors.problem(for: error, logger: logger)
+            if storage.kind == .readOnly { return }
+            throw StorageErrors.problem(for: storage, logger: logger)
         }
     }
 }
@@ -147,12 +150,12 @@ enum StorageErrors {
         switch error.kind {
         case .uniqueViolation(let column):
             return APIError.conflict("duplicate", "another record already has this \(column ?? "a unique field")")
-        case .unavailable:
+        case .unavailable, .serializationFailure:
             return APIError.unavailable("the database is busy or unavailable; retry shortly")
-        case .storageFault:
+        case .storageFault, .readOnly:
             logger.error("storage fault: \(error)")
             return APIError.storageUnavailable("the database cannot be written right now (disk full, read-only or an I/O error); reads still work")
-        case .constraintViolation:
+        case .constraintViolation, .foreignKeyViolation:
             logger.warning("constraint rejected a write that validation let through: \(error)")
             return APIError.storageRule()
         case .other:

@@ -77,7 +77,7 @@ final class ConventionAPI {
         try create("/v1/sources", #"{"title":"\#(title)"}"#)
     }
 
-    func count(_ table: String, where condition: String = "1") throws -> Int {
+    func count(_ table: String, where condition: String = "TRUE") throws -> Int {
         Int(try app.query("SELECT count(*) AS n FROM \(table) WHERE \(condition)")[0].int("n") ?? -1)
     }
 

@@ -45,7 +45,7 @@ class ResourceAPITestCase: XCTestCase {
         api = ResourceAPI(app)
     }
 
-    override func tearDown() { app.stop() }
+    override func tearDown() { app?.stop() }
 }
 
 /// A client that sends the writer's token on writes, with JSON helpers.

@@ -1,6 +1,9 @@
 import Foundation
 import HTTPServer
+import PGTestSupport
+import PostgreSQL
 import SQLite
+import XCTest
 @testable import TradeTracker
 
 /// The real app on 127.0.0.1 port 0 with its own temporary database, for end-to-end tests.
@@ -10,14 +13,52 @@ final class TestApp: Sendable {
 
     let directory: URL
     let app: TradeTrackerApp
+    /// The schema of its own on PostgreSQL (`TT_ENGINE=postgres`), dropped by `stop`.
+    let postgres: PGTestDatabase?
     var port: Int { app.port }
+
+    /// The engine the API tests run on: `TT_ENGINE=postgres` (with `TT_POSTGRES_URL`) or SQLite.
+    static let engine: StorageEngine = ProcessInfo.processInfo.environment["TT_ENGINE"] == "postgres" ? .postgres : .sqlite
+
+    /// Skips a test that is about SQLite itself (its file, WAL, `data_version`, backups, commit hooks) when the
+    /// suite runs on PostgreSQL.
+    static func requireSQLite(_ why: String = "") throws {
+        guard engine == .sqlite else { throw XCTSkip("SQLite only\(why.isEmpty ? "" : ": " + why)") }
+    }
 
     init(_ configure: (inout AppConfiguration) -> Void = { _ in }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tt-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let configuration = Self.configuration(directory: directory, configure)
-        app = try TradeTrackerApp(configuration: configuration, logger: Logger(minimumLevel: .error))
-        try app.start()
+        var configuration = Self.configuration(directory: directory)
+        let postgres = Self.engine == .postgres ? try TestApp.postgresSchema() : nil
+        if let postgres { configuration.databasePath = postgres.scopedURL }
+        configure(&configuration)
+        if let postgres, case .sqlite = configuration.database {
+            // The test names an SQLite file of its own: it is about SQLite whatever the engine.
+            postgres.drop()
+            try? FileManager.default.removeItem(at: directory)
+            throw XCTSkip("SQLite only: the test names its own SQLite file")
+        }
+        // A test that names a schema of its own (a second app on a restored copy) keeps and drops it itself.
+        let owned = postgres.flatMap { configuration.database == .postgres(url: $0.scopedURL) ? $0 : nil }
+        if owned == nil { postgres?.drop() }
+        self.postgres = owned
+        do {
+            app = try TradeTrackerApp(configuration: configuration, logger: Logger(minimumLevel: .error))
+            try app.start()
+        } catch {
+            postgres?.drop()
+            throw error
+        }
+    }
+
+    /// A fresh schema; `unaccent` goes to `public` once, as a DBA would, so dropping the schema never takes it along.
+    static func postgresSchema() throws -> PGTestDatabase {
+        let database = try PGTestDatabase()
+        let admin = try PGConnection(database.url)
+        defer { admin.close() }
+        try admin.execute("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
+        return database
     }
 
     static func configuration(directory: URL, _ configure: (inout AppConfiguration) -> Void = { _ in }) -> AppConfiguration {
@@ -46,9 +87,9 @@ final class TestApp: Sendable {
     /// writer thread waits for the connection), so a test can make them land in one batch.
     func holdWriter() -> () -> Void {
         let taken = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        let pool = app.database.pool
+        let database = app.database
         Thread.detachNewThread {
-            try? pool.withWriter { _ in
+            try? database.withWriter { _ in
                 taken.signal()
                 release.wait()
             }
@@ -61,13 +102,31 @@ final class TestApp: Sendable {
 
     /// Reads the database directly (a separate connection), to check what the API stored.
     func query(_ sql: String, _ values: [SQLValue] = []) throws -> [Row] {
-        let connection = try SQLiteConnection(path: databasePath, flags: [.readOnly])
+        try withConnection(readOnly: true) { try $0.query(sql, values) }
+    }
+
+    /// `body` on a connection of its own to the app's database, whichever the engine.
+    func withConnection<T>(readOnly: Bool = false, _ body: (any SQLExecutor) throws -> T) throws -> T {
+        if case .postgres(let url) = app.configuration.database {
+            let connection = try PGConnection(url)
+            defer { connection.close() }
+            return try body(PostgresExecutor(connection))
+        }
+        let connection = try SQLiteConnection(path: databasePath, flags: readOnly ? [.readOnly] : [.readWrite, .create])
         defer { connection.close() }
-        return try connection.query(sql, values)
+        return try body(connection)
+    }
+
+    /// The SQLite pool of a test about SQLite itself; skips the test on PostgreSQL.
+    func sqlitePool() throws -> DatabasePool {
+        try TestApp.requireSQLite()
+        guard let pool = app.database.sqlitePool else { throw XCTSkip("SQLite only") }
+        return pool
     }
 
     func stop() {
         app.shutdown()
+        postgres?.drop()
         try? FileManager.default.removeItem(at: directory)
     }
 }

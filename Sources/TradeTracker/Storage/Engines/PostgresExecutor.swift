@@ -41,6 +41,13 @@ final class PostgresExecutor: SQLExecutor {
         try StorageError.only { try db.run(statement(sql), values.map(PostgresExecutor.value)) }
     }
 
+    var isInTransaction: Bool { db.isInTransaction }
+
+    /// REPEATABLE READ: every statement of the transaction sees the snapshot its first one took.
+    func snapshot<T>(_ body: () throws -> T) throws -> T {
+        try StorageError.translating { try db.transaction(.repeatableRead, body) }
+    }
+
     func transaction<T>(_ body: () throws -> T) throws -> T {
         try StorageError.translating { try db.transaction(nil, body) }
     }

@@ -54,6 +54,32 @@ struct SQLDialect: Sendable, Hashable {
         }
     }
 
+    /// A FROM item over the elements of the JSON array `expression` as JSON values (objects stay objects, for
+    /// `alias.value ->> 'key'`), one row each.
+    func jsonArrayItems(_ expression: String, as alias: String) -> String {
+        switch engine {
+        case .sqlite: return "json_each(\(expression)) AS \(alias)"
+        case .postgres: return "json_array_elements(\(expression)) AS \(alias)(value)"
+        }
+    }
+
+    /// The text `expression` (a JSON number read with `->>`) as an integer: SQLite's `->>` gives the number
+    /// already, PostgreSQL's gives text.
+    func integer(_ expression: String) -> String {
+        switch engine {
+        case .sqlite: return expression
+        case .postgres: return "CAST(\(expression) AS bigint)"
+        }
+    }
+
+    /// The aggregate joining the text `expression` of a group's rows with `separator` (a literal), in row order.
+    func joinedText(_ expression: String, separator: String) -> String {
+        switch engine {
+        case .sqlite: return "group_concat(\(expression), '\(separator)')"
+        case .postgres: return "string_agg(\(expression), '\(separator)')"
+        }
+    }
+
     /// `(SELECT value FROM <the bound JSON array>)`, for `column IN` a list bound as one value (`SQLList`), so a
     /// statement stays the same whatever the list's length.
     func boundList(integers: Bool) -> String {
@@ -94,6 +120,33 @@ struct SQLDialect: Sendable, Hashable {
         return " ON CONFLICT (\(key.joined(separator: ", "))) DO UPDATE SET \(assignments)"
     }
 
+    /// Opens the writer's transaction. SQLite: IMMEDIATE takes the write lock up front, so no statement fails
+    /// half-way with SQLITE_BUSY. PostgreSQL: READ COMMITTED; `change_log_counter`'s row lock orders the writing
+    /// transactions of all instances.
+    var beginWrite: String {
+        switch engine {
+        case .sqlite: return "BEGIN IMMEDIATE TRANSACTION"
+        case .postgres: return "BEGIN"
+        }
+    }
+
+    /// Opens a transaction in which every write fails (`StorageError.Kind.readOnly`): SQLite's readers are read-only
+    /// connections already.
+    var beginReadOnly: String {
+        switch engine {
+        case .sqlite: return "BEGIN DEFERRED TRANSACTION"
+        case .postgres: return "BEGIN READ ONLY"
+        }
+    }
+
+    /// Opens a read transaction whose statements all see one snapshot (`SQLExecutor.snapshot`, by hand).
+    var beginSnapshot: String {
+        switch engine {
+        case .sqlite: return "BEGIN DEFERRED TRANSACTION"
+        case .postgres: return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        }
+    }
+
     /// The current moment in the API's timestamp format, `2025-05-12T08:30:00.123Z`.
     var now: String {
         switch engine {
@@ -109,7 +162,29 @@ struct SQLDialect: Sendable, Hashable {
         case .sqlite:
             return "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '\(table)'), 0)"
         case .postgres:
-            return "SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('\(table)', 'id')), 0)"
+            // An explicit id (an import) does not move the sequence until the writer raises it before COMMIT, so
+            // the table's own highest id counts too: a dry run or the rest of an import sees what it inserted.
+            return """
+                SELECT GREATEST(COALESCE(pg_sequence_last_value(pg_get_serial_sequence('\(table)', 'id')), 0),
+                                COALESCE((SELECT max(id) FROM \(table)), 0))
+                """
+        }
+    }
+
+    /// Whether inserting a record with an explicit id raises the table's id counter by itself (SQLite's
+    /// AUTOINCREMENT does; PostgreSQL's identity sequence does not, and setval is not undone by a ROLLBACK).
+    var explicitIDsRaiseTheCounter: Bool { engine == .sqlite }
+
+    /// The statements that raise `table`'s id counter to the one bound id (`ResourceStore.retireIDs`, only ever
+    /// upwards: the caller checks `highestIDHandedOut` first).
+    func retireIDs(_ table: String) -> [String] {
+        switch engine {
+        case .sqlite:
+            return ["DELETE FROM sqlite_sequence WHERE name = '\(table)' AND seq < ?",
+                    "INSERT INTO sqlite_sequence (name, seq) SELECT '\(table)', ? WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '\(table)')"]
+        case .postgres:
+            let sequence = "pg_get_serial_sequence('\(table)', 'id')"
+            return ["SELECT setval(\(sequence), GREATEST(?, COALESCE(pg_sequence_last_value(\(sequence)), 0)))"]
         }
     }
 

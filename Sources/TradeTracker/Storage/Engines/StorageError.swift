@@ -12,6 +12,13 @@ struct StorageError: Error, CustomStringConvertible {
         case constraintViolation
         /// Busy, closed, or the server is away: retry shortly (503).
         case unavailable
+        /// A foreign key refused the write: a referenced record vanished (insert, update) or a new referrer
+        /// appeared (delete) after the repository's own check, in another instance's transaction.
+        case foreignKeyViolation(detail: String?)
+        /// A write tried on a read-only connection or transaction (a reader, the dry run of `WriteService`).
+        case readOnly
+        /// PostgreSQL gave up the transaction to let another go on (40001, 40P01): running it again may succeed.
+        case serializationFailure
         /// Disk full, read-only storage, an I/O error: writes cannot go on, reads may (503).
         case storageFault
         case other
@@ -29,6 +36,8 @@ struct StorageError: Error, CustomStringConvertible {
         if error.isUniqueViolation {
             // "UNIQUE constraint failed: negotiations.slug"
             kind = .uniqueViolation(column: error.message.split(separator: ".").last.map(String.init))
+        } else if error.isReadOnly {
+            kind = .readOnly
         } else if error.isBusy || error.isClosed {
             kind = .unavailable
         } else if error.isStorageFault {
@@ -44,15 +53,32 @@ struct StorageError: Error, CustomStringConvertible {
         underlying = error
         if error.isUniqueViolation {
             kind = .uniqueViolation(column: error.column ?? StorageError.keyColumns(error.detail))
-        } else if error.isUnavailable || error.isClosed || error.kind == .timeout || error.isSerializationFailure || error.isDeadlock {
+        } else if error.isSerializationFailure || error.isDeadlock {
+            kind = .serializationFailure
+        } else if error.isUnavailable || error.isClosed || error.kind == .timeout {
             kind = .unavailable
-        } else if error.isReadOnly || error.isDiskFull || error.sqlStateClass == "58" {
-            // 25006: a hot standby or a read-only transaction; 58: the server's system or I/O errors.
+        } else if error.isReadOnly {
+            // 25006: a read-only transaction (or a hot standby).
+            kind = .readOnly
+        } else if error.isDiskFull || error.sqlStateClass == "58" {
+            // 58: the server's system or I/O errors.
             kind = .storageFault
+        } else if error.isForeignKeyViolation {
+            kind = .foreignKeyViolation(detail: error.detail)
         } else if error.sqlStateClass == "23" {
             kind = .constraintViolation
         } else {
             kind = .other
+        }
+    }
+
+    /// Either wrapper's error (or a StorageError already) sorted; nil for any other error (a Problem).
+    init?(sorting error: any Error) {
+        switch error {
+        case let error as StorageError: self = error
+        case let error as SQLiteError: self.init(error)
+        case let error as PGError: self.init(error)
+        default: return nil
         }
     }
 
