@@ -13,6 +13,8 @@ public final class TradeTrackerApp: Sendable {
     let retention: Retention
     /// Tells the feed about commits made by other processes on the file.
     let outsideCommits: OutsideCommits?
+    /// PostgreSQL: hears the commits of every instance (LISTEN/NOTIFY) for the change feed, long polls and streams.
+    let changeListener: ChangeListener?
     /// Whole GET answers kept until the database changes.
     let responses = ResponseCache()
     /// Every method and path template the server answers, for the spec-coverage test.
@@ -59,16 +61,25 @@ public final class TradeTrackerApp: Sendable {
         }
         retention = Retention(writes: writes, changes: signal, clock: clock, changeLogDays: configuration.changeLogRetentionDays,
                               interval: configuration.retentionInterval)
-        if case .sqlite(let path) = configuration.database {
+        switch configuration.database {
+        case .sqlite(let path):
+            changeListener = nil
             do {
                 outsideCommits = try OutsideCommits(path: path, changes: signal)
             } catch {
                 logger.warning("cannot watch for commits by other processes (\(error)); the change feed hears only this server's writes")
                 outsideCommits = nil
             }
-        } else {
-            // PostgreSQL: other instances' commits reach the feed through LISTEN/NOTIFY (postgres-plan step 4).
+        case .postgres(let url):
             outsideCommits = nil
+            do {
+                changeListener = try ChangeListener(url: url, changes: signal, logger: logger)
+            } catch {
+                retention.stop()
+                writes.writer.stop(timeout: .seconds(1))
+                database.close()
+                throw StartupError("cannot listen for other instances' commits: \(error)")
+            }
         }
         if tokens.isEmpty {
             logger.warning("no tokens configured (--tokens-file or TRADE_TRACKER_TOKENS): reads are served, writes are disabled")
@@ -133,12 +144,15 @@ public final class TradeTrackerApp: Sendable {
     /// The cursor-signing key, made on first start and kept in the database so cursors survive restarts.
     private static func cursorSigner(_ database: Database) throws -> CursorSigner {
         let stored = try database.write { db -> String in
-            if let row = try db.queryOne("SELECT value FROM app_settings WHERE name = 'cursor_key'"), let value = row.text("value") {
-                return value
-            }
+            // The first instance to start makes the key and every other one reads it, also one starting at the same
+            // moment on PostgreSQL (its insert waits for the first's commit, then does nothing): a cursor made by
+            // one instance pages on all of them.
             var generator = SystemRandomNumberGenerator()
-            let value = (generator.next() as UInt64).paddedHex + (generator.next() as UInt64).paddedHex
-            try db.run("INSERT INTO app_settings (name, value) VALUES ('cursor_key', ?)", [.text(value)])
+            let fresh = (generator.next() as UInt64).paddedHex + (generator.next() as UInt64).paddedHex
+            try db.run("INSERT INTO app_settings (name, value) VALUES ('cursor_key', ?) ON CONFLICT (name) DO NOTHING", [.text(fresh)])
+            guard let value = try db.queryOne("SELECT value FROM app_settings WHERE name = 'cursor_key'")?.text("value") else {
+                throw StartupError("the cursor key could not be stored in app_settings")
+            }
             return value
         }
         let k0 = UInt64(stored.prefix(16), radix: 16) ?? 0, k1 = UInt64(stored.suffix(16), radix: 16) ?? 0
@@ -172,6 +186,7 @@ public final class TradeTrackerApp: Sendable {
         feed.shutdown()
         retention.stop()
         outsideCommits?.stop()
+        _ = changeListener?.stop(timeout: .seconds(2))
         writes.writer.stopAccepting()
         server.shutdown()
         writes.writer.stop(timeout: configuration.server.shutdownGracePeriod)

@@ -19,7 +19,7 @@ final class ChangeListener: @unchecked Sendable {
 
     /// The sending side, for the writer: call it inside the transaction that commits `seq` (the batch's last), after
     /// the change-log rows are written. Delivered to every listener at COMMIT, not at all on ROLLBACK. PostgreSQL only.
-    static func announce(_ seq: Int64, in db: some SQLExecutor, channel: String = ChangeListener.channel) throws(StorageError) {
+    static func announce(_ seq: Int64, in db: some SQLExecutor, channel: String = ChangeListener.channel) throws {
         _ = try db.scalar("SELECT pg_notify(?, ?)", [.text(channel), .text(String(seq))])
     }
 

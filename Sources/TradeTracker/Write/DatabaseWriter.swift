@@ -253,6 +253,8 @@ final class DatabaseWriter: @unchecked Sendable {
                     // PostgreSQL: imported ids retire in the sequence only with the commit that stores them.
                     for (table, id) in explicitIDs { try ResourceStore.raiseIDCounter(table, to: id, db) }
                     let seq = try ChangeSignal.newestSeq(db)
+                    // PostgreSQL: every instance's listener hears the new tip at COMMIT (nothing on a rollback).
+                    if db.dialect.engine == .postgres && !succeeded.isEmpty { try ChangeListener.announce(seq, in: db) }
                     try db.run("COMMIT TRANSACTION")
                     return seq
                 } catch {
