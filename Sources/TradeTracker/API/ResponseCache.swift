@@ -48,8 +48,9 @@ final class ResponseCache: @unchecked Sendable {
 
     /// The generation as seen from `db` and the answer kept for `key`, under one lock.
     func lookup(_ key: Key?, on db: some SQLExecutor) throws -> (generation: UInt64?, hit: HTTPResponse?) {
-        // PostgreSQL has no data_version: its answers are not kept until commits of every instance can be heard
-        // (LISTEN/NOTIFY, postgres-plan step 4).
+        // PostgreSQL has no data_version, and the NOTIFY of another instance's commit arrives after that commit: an
+        // answer kept until then would show a change already acknowledged to its writer as not there yet. So on
+        // PostgreSQL every read asks the database (the change feed is what LISTEN/NOTIFY wakes).
         guard db.dialect.engine == .sqlite, case .integer(let version)? = try db.scalar("PRAGMA data_version") else { return (nil, nil) }
         let id = ObjectIdentifier(db)
         lock.lock()
