@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import PGTestSupport
+import PostgreSQL
 import XCTest
 @testable import TradeTracker
 
@@ -19,9 +20,7 @@ final class PostgresOutageTests: XCTestCase {
     func testTheServerGoingAwayAnswers503AndTheInstanceRecoversByItself() throws {
         let cluster = try PGPrivateCluster()
         defer { cluster.remove() }
-        let url = cluster.url.replacingOccurrences(of: "trade_tracker@", with: "trade_tracker:\(Self.password)@")
-            + "?connect_timeout=2"
-        let app = try TestApp { $0.databasePath = url; $0.tokens = Fixtures.tokens }
+        let app = try Self.app(on: cluster)
         defer { app.stop() }
         let api = ResourceAPI(app)
         let stream = try EventStreamClient(port: app.port, path: "/v1/changes")
@@ -93,6 +92,64 @@ final class PostgresOutageTests: XCTestCase {
         XCTAssertEqual(try listed.json()["data"]?.arrayValue?.compactMap { $0["id"]?.intValue }.sorted(), acknowledged.sorted())
     }
 
+    /// A write whose COMMIT is under way when the server goes down cannot know whether it committed: it hears 503,
+    /// never a success, and its retry with the same Idempotency-Key gets the one true outcome once the server is back.
+    func testAWriteWhoseCommitGetsNoAnswerIsA503AndItsRetryHasTheTrueOutcome() throws {
+        let cluster = try PGPrivateCluster()
+        defer { cluster.remove() }
+        let app = try Self.app(on: cluster)
+        defer { app.stop() }
+        // A deferred constraint trigger runs at COMMIT: this one holds that COMMIT for a while, so the server can be
+        // stopped while it waits for the answer.
+        let admin = try PGConnection(cluster.url)
+        defer { admin.close() }
+        try admin.execute("""
+            CREATE FUNCTION outage_test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.title = 'slow commit' THEN PERFORM pg_sleep(20); END IF;
+                RETURN NULL;
+            END $$;
+            CREATE CONSTRAINT TRIGGER outage_test_slow_commit AFTER INSERT ON sources
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION outage_test_slow_commit();
+            """)
+        let key = UUID().uuidString
+        let answered = DispatchSemaphore(value: 0)
+        let post = Handoff(ResourceAPI(app))
+        Thread.detachNewThread {
+            post.response = try? post.api.post("/v1/sources", #"{"title":"slow commit"}"#, headers: [("Idempotency-Key", key)])
+            answered.signal()
+        }
+        let committing = eventually(timeout: 10) {
+            (try? admin.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'")) == .integer(1)
+        }
+        XCTAssertTrue(committing, "the write's COMMIT did not reach the trigger")
+        let stopped = Date()
+        try cluster.stopServer()
+        XCTAssertEqual(answered.wait(timeout: .now() + .seconds(10)), .success, "the write got no answer")
+        let refused = try XCTUnwrap(post.response)
+        assertUnreachable(refused, "POST during COMMIT", seconds: Date().timeIntervalSince(stopped))
+
+        try cluster.startServer()
+        let api = ResourceAPI(app)
+        XCTAssertTrue(eventually(timeout: 10) { (try? api.get("/readyz").status) == 200 }, "/readyz is not 200 again within 10 s")
+        // This COMMIT was cut off before it finished, so the write is not there; the retry stores it once.
+        XCTAssertEqual(try api.get("/v1/sources?limit=100").json()["data"]?.arrayValue?.count, 0)
+        let reconnected = try PGConnection(cluster.url)
+        defer { reconnected.close() }
+        try reconnected.execute("DROP TRIGGER outage_test_slow_commit ON sources")
+        let retried = try api.post("/v1/sources", #"{"title":"slow commit"}"#, headers: [("Idempotency-Key", key)])
+        XCTAssertEqual(retried.status, 201, retried.text)
+        let replayed = try api.post("/v1/sources", #"{"title":"slow commit"}"#, headers: [("Idempotency-Key", key)])
+        XCTAssertEqual(replayed.headers["Idempotent-Replayed"], "true")
+        XCTAssertEqual(try api.get("/v1/sources?limit=100").json()["data"]?.arrayValue?.count, 1)
+    }
+
+    /// The app on `cluster`, through a URL with a password in it and a short connect timeout.
+    private static func app(on cluster: PGPrivateCluster) throws -> TestApp {
+        let url = cluster.url.replacingOccurrences(of: "trade_tracker@", with: "trade_tracker:\(password)@") + "?connect_timeout=2"
+        return try TestApp { $0.databasePath = url; $0.tokens = Fixtures.tokens }
+    }
+
     private func assertUnreachable(_ response: TestResponse, _ request: String, seconds: TimeInterval,
                                    file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(response.status, 503, "\(request): \(response.text)", file: file, line: line)
@@ -108,4 +165,12 @@ final class PostgresOutageTests: XCTestCase {
         let result = try body()
         return (result, Date().timeIntervalSince(started))
     }
+}
+
+/// A client used by one other thread, and what it was answered; the semaphore the thread signals orders the accesses.
+private final class Handoff: @unchecked Sendable {
+    let api: ResourceAPI
+    var response: TestResponse?
+
+    init(_ api: ResourceAPI) { self.api = api }
 }
