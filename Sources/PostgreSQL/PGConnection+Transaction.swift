@@ -25,10 +25,7 @@ extension PGConnection {
         let result: T
         do {
             result = try body()
-            try throwIfAborted(after: "COMMIT")
-            let commit = try executeScript("COMMIT")
-            // Belt and braces with the check above: COMMIT of an aborted transaction answers ROLLBACK.
-            if commit.commandTag == "ROLLBACK" { throw PGConnection.abortedError("COMMIT") }
+            try commit()
         } catch {
             rollbackQuietly("ROLLBACK")
             if let handle { deallocatePending(handle) }
@@ -36,6 +33,16 @@ extension PGConnection {
         }
         if let handle { deallocatePending(handle) }
         return result
+    }
+
+    /// COMMITs the transaction open on this connection (one `transaction` did not begin: the writer's own batches),
+    /// refusing one that an earlier error aborted, whose COMMIT PostgreSQL would answer with a silent ROLLBACK. It
+    /// throws whenever the server did not confirm the COMMIT; a connection lost on the way leaves the outcome unknown.
+    public func commit() throws {
+        try throwIfAborted(after: "COMMIT")
+        let commit = try executeScript("COMMIT")
+        // Belt and braces with the check above: COMMIT of an aborted transaction answers ROLLBACK.
+        if commit.commandTag == "ROLLBACK" { throw PGConnection.abortedError("COMMIT") }
     }
 
     private func savepoint<T>(_ body: () throws -> T) throws -> T {

@@ -63,16 +63,19 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
 
     public var isDiskFull: Bool { sqlState == "53100" }
 
-    /// The server is not serving now, but may again soon: try later or elsewhere.
-    /// 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now (starting up
-    /// or shutting down), 53300 too many connections, and every connection failure.
-    public var isUnavailable: Bool {
+    /// The server cannot be reached or is going away: every connection failure, 57P01 admin
+    /// shutdown, 57P02 crash shutdown, 57P03 cannot connect now (starting up or shutting down).
+    public var isServerGone: Bool {
         if isConnectionFailure { return true }
         switch sqlState {
-        case "57P01", "57P02", "57P03", "53300": return true
+        case "57P01", "57P02", "57P03": return true
         default: return false
         }
     }
+
+    /// The server is not serving now, but may again soon: try later or elsewhere. The server
+    /// is gone (`isServerGone`), or it has too many connections (53300).
+    public var isUnavailable: Bool { isServerGone || sqlState == "53300" }
 
     /// Raised by a connection or pool once `close()` has been called.
     public var isClosed: Bool { kind == .closed }

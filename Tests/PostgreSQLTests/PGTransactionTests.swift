@@ -71,6 +71,21 @@ final class PGTransactionTests: PGLiveTestCase {
         XCTAssertEqual(try values(other), [])
     }
 
+    /// The writer begins its batches itself and ends them with `commit()`: an aborted one is refused, not rolled back
+    /// behind a COMMIT that looks successful.
+    func testCommitRefusesATransactionAnEarlierErrorAborted() throws {
+        try db.execute("BEGIN")
+        try db.run("INSERT INTO t VALUES ($1)", [1])
+        _ = try? db.run("INSERT INTO t VALUES (NULL)")
+        XCTAssertThrowsPGError(try db.commit()) { XCTAssertEqual($0.sqlState, "25P02") }
+        try db.execute("ROLLBACK")
+        try db.execute("BEGIN")
+        try db.run("INSERT INTO t VALUES ($1)", [2])
+        try db.commit()
+        XCTAssertFalse(db.isInTransaction)
+        XCTAssertEqual(try values(other), [2])
+    }
+
     func testIsolationLevelApplies() throws {
         let level = try db.transaction(.serializable) { try db.scalar("SHOW transaction_isolation") }
         XCTAssertEqual(level, .text("serializable"))

@@ -179,8 +179,9 @@ final class SQLExecutorTests: PostgresTestCase {
     }
 
     func testStorageErrorSortsEachEnginesFailures() {
-        XCTAssertEqual(StorageError(PGError(kind: .connection, message: "gone")).kind, .unavailable)
-        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "57P01", message: "shutdown")).kind, .unavailable)
+        XCTAssertEqual(StorageError(PGError(kind: .connection, message: "gone")).kind, .unreachable)
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "57P01", message: "shutdown")).kind, .unreachable)
+        XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "53300", message: "too many clients")).kind, .unavailable)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "40001", message: "serialize")).kind, .serializationFailure)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "53100", message: "disk full")).kind, .storageFault)
         XCTAssertEqual(StorageError(PGError(kind: .server, sqlState: "40P01", message: "deadlock")).kind, .serializationFailure)

@@ -151,7 +151,11 @@ final class Database: Sendable {
         let migrated: Bool
         switch storage {
         case .sqlite(let pool, let migrator): migrated = (try? pool.read { try migrator.isUpToDate($0) }) ?? false
-        case .postgres(let postgres): migrated = postgres.isUpToDate()
+        case .postgres(let postgres):
+            let check = postgres.migrationCheck()
+            // The server is away: a write probe would only fail the same way, after the writer's own attempt.
+            if let unreachable = check.unreachable { return Readiness(open: false, writable: false, migrated: false, problem: unreachable) }
+            migrated = check.migrated
         }
         let problem = writeProbe()
         return Readiness(open: migrated || problem == nil, writable: problem == nil, migrated: migrated, problem: problem)

@@ -255,7 +255,9 @@ final class DatabaseWriter: @unchecked Sendable {
                     let seq = try ChangeSignal.newestSeq(db)
                     // PostgreSQL: every instance's listener hears the new tip at COMMIT (nothing on a rollback).
                     if db.dialect.engine == .postgres && !succeeded.isEmpty { try ChangeListener.announce(seq, in: db) }
-                    try db.run("COMMIT TRANSACTION")
+                    // Throws unless the engine confirmed it: a COMMIT sent to a dying server may or may not have
+                    // committed, and its writes hear 503 (retried with their Idempotency-Keys), never a success.
+                    try db.commit()
                     return seq
                 } catch {
                     if db.isInTransaction { _ = try? db.run("ROLLBACK TRANSACTION") }

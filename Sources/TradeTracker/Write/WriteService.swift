@@ -140,6 +140,9 @@ private final class ResultBox<T>: @unchecked Sendable {
 
 /// Maps storage failures that slip past validation to problems, the same for both engines; internals stay in the log.
 enum StorageErrors {
+    /// The answer to every read and write while the database server is away.
+    static let unreachable = "the database is unreachable; retry shortly"
+
     /// Out of line: the catch sites are on the read path (`APIContext.read`), which stays small enough to inline.
     @inline(never)
     static func problem(for error: SQLiteError, logger: Logger) -> Problem {
@@ -152,6 +155,10 @@ enum StorageErrors {
             return APIError.conflict("duplicate", "another record already has this \(column ?? "a unique field")")
         case .unavailable, .serializationFailure:
             return APIError.unavailable("the database is busy or unavailable; retry shortly")
+        case .unreachable:
+            // A write whose COMMIT got no answer lands here too: it may have committed, so it is never reported as a
+            // success; the client retries with its Idempotency-Key, which replays the stored outcome if it did.
+            return APIError.unavailable(StorageErrors.unreachable, retryAfter: 2)
         case .storageFault, .readOnly:
             logger.error("storage fault: \(error)")
             return APIError.storageUnavailable("the database cannot be written right now (disk full, read-only or an I/O error); reads still work")

@@ -68,8 +68,16 @@ final class PostgresDatabase: @unchecked Sendable {
         }
     }
 
-    func isUpToDate() -> Bool {
-        (try? readers.withConnection { try migrator.isUpToDate($0) }) ?? false
+    /// Whether the migrations are applied, asked on a reader; when the server cannot be reached, why not (the
+    /// connection's message, password masked), so that `/readyz` says it without trying a write as well.
+    func migrationCheck() -> (migrated: Bool, unreachable: String?) {
+        do {
+            return (try readers.withConnection { try migrator.isUpToDate($0) }, nil)
+        } catch let error as PGError where error.isServerGone {
+            return (false, "the database is unreachable: " + Self.oneLine(error.message))
+        } catch {
+            return (false, nil)
+        }
     }
 
     func close() {

@@ -43,6 +43,12 @@ final class PostgresExecutor: SQLExecutor {
 
     var isInTransaction: Bool { db.isInTransaction }
 
+    /// Refuses to COMMIT a transaction an earlier error aborted (PostgreSQL would roll it back and answer as if it
+    /// had committed); a COMMIT whose answer was lost with the connection throws `.unreachable`.
+    func commit() throws(StorageError) {
+        try StorageError.only { try db.commit() }
+    }
+
     /// REPEATABLE READ: every statement of the transaction sees the snapshot its first one took.
     func snapshot<T>(_ body: () throws -> T) throws -> T {
         try StorageError.translating { try db.transaction(.repeatableRead, body) }

@@ -32,6 +32,9 @@ protocol SQLExecutor: AnyObject {
 
     /// `body` in a transaction (a savepoint when one is open): committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T
+
+    /// COMMITs the transaction the caller began (the writer's batch); throws unless the engine confirmed it.
+    func commit() throws
 }
 
 extension SQLExecutor {

@@ -10,6 +10,11 @@ extension SQLiteConnection: SQLExecutor {
         try transaction(.immediate, body)
     }
 
+    /// The cached statement the writer has always run: SQLite throws when its COMMIT fails.
+    func commit() throws {
+        try run("COMMIT TRANSACTION", [])
+    }
+
     /// A deferred transaction on a WAL reader reads one snapshot from its first statement to its end.
     func snapshot<T>(_ body: () throws -> T) throws -> T {
         try transaction(.deferred, body)

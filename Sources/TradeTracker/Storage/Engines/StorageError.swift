@@ -10,8 +10,10 @@ struct StorageError: Error, CustomStringConvertible {
         case uniqueViolation(column: String?)
         /// A CHECK, foreign key, NOT NULL or trigger rule refused what validation let through (422).
         case constraintViolation
-        /// Busy, closed, or the server is away: retry shortly (503).
+        /// Busy or closed: retry shortly (503).
         case unavailable
+        /// The database server cannot be reached or is going away (PostgreSQL): retry shortly (503).
+        case unreachable
         /// A foreign key refused the write: a referenced record vanished (insert, update) or a new referrer
         /// appeared (delete) after the repository's own check, in another instance's transaction.
         case foreignKeyViolation(detail: String?)
@@ -55,6 +57,8 @@ struct StorageError: Error, CustomStringConvertible {
             kind = .uniqueViolation(column: error.column ?? StorageError.keyColumns(error.detail))
         } else if error.isSerializationFailure || error.isDeadlock {
             kind = .serializationFailure
+        } else if error.isServerGone {
+            kind = .unreachable
         } else if error.isUnavailable || error.isClosed || error.kind == .timeout {
             kind = .unavailable
         } else if error.isReadOnly {
