@@ -69,6 +69,31 @@ final class MultiInstanceTests: XCTestCase {
         XCTAssertEqual(try apiA.get("/v1/sources/\(id)").json()["publisher"], .string("Xinhua"))
     }
 
+    func testOneIdempotencyKeySentToBothInstancesAtOnceCreatesOneRecord() throws {
+        let key = UUID().uuidString
+        let answers = LockedList<(status: Int, id: Int?)>()
+        let group = DispatchGroup()
+        let apps: [TestApp] = [a, b]
+        for i in 0..<8 {
+            group.enter()
+            let app = apps[i % 2]
+            Thread.detachNewThread {
+                defer { group.leave() }
+                let response = try? ResourceAPI(app).post("/v1/sources", #"{"title":"Kuala Lumpur framework"}"#,
+                                                          headers: [("Idempotency-Key", key)])
+                answers.append((response?.status ?? -1, try? response?.json()["id"]?.intValue))
+            }
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 30), .success)
+        let all = answers.items
+        XCTAssertEqual(all.count, 8)
+        // Each answer is the one outcome (201 with its id, first or replayed), or 409 while the key is in flight on
+        // the instance asked; never a second record.
+        XCTAssertEqual(Set(all.filter { $0.status == 201 }.compactMap(\.id)).count, 1, "\(all)")
+        XCTAssertTrue(all.allSatisfy { $0.status == 201 || $0.status == 409 }, "\(all)")
+        XCTAssertEqual(try ResourceAPI(a).get("/v1/sources?limit=100").json()["data"]?.arrayValue?.count, 1, "one record for one key")
+    }
+
     func testACursorFromOneInstancePagesOnTheOther() throws {
         let apiA = ResourceAPI(a), apiB = ResourceAPI(b)
         var ids: [Int] = []

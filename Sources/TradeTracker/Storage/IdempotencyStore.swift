@@ -21,6 +21,14 @@ final class IdempotencyStore: Sendable {
         inFlight.remove(claim.scope + "\u{0}" + claim.key)
     }
 
+    /// Holds `claim`'s key for the rest of the writing transaction, after any other instance's transaction with it
+    /// has ended: its stored outcome is then visible to `stored`. Nothing to do with one writer (SQLite).
+    static func exclude(_ db: some SQLExecutor, _ claim: IdempotencyClaim) throws {
+        guard let lock = db.dialect.transactionKeyLock else { return }
+        // PostgreSQL text cannot hold NUL: the unit separator joins the two.
+        _ = try db.scalar(lock, [.text(claim.scope + "\u{1F}" + claim.key)])
+    }
+
     /// The stored outcome for `claim`, marked replayed; 422 when the key was first used for another request.
     static func stored(_ db: some SQLExecutor, _ claim: IdempotencyClaim, now: String) throws -> WriteOutcome? {
         guard let stored = try db.queryOne("""

@@ -87,6 +87,8 @@ final class WriteService: Sendable {
     private static func once(_ claim: IdempotencyClaim, _ body: @escaping @Sendable (WriteTransaction) throws -> WriteOutcome)
         -> @Sendable (WriteTransaction) throws -> WriteOutcome {
         { transaction in
+            // Another instance may be running the same key right now (only this one's in-flight set is in memory).
+            try IdempotencyStore.exclude(transaction.db, claim)
             if let stored = try IdempotencyStore.stored(transaction.db, claim, now: transaction.context.now) { return stored }
             let outcome = try body(transaction)
             // Only a success is stored: as with Stripe, a refused request saved nothing, so a retry with the same key

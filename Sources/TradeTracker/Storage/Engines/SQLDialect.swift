@@ -120,6 +120,16 @@ struct SQLDialect: Sendable, Hashable {
         return " ON CONFLICT (\(key.joined(separator: ", "))) DO UPDATE SET \(assignments)"
     }
 
+    /// Waits until no other transaction holds the lock named by the one text parameter, and holds it to the end of
+    /// this one; nil where there is one writer anyway (SQLite). PostgreSQL: a transaction-scoped advisory lock, so
+    /// two instances handed the same Idempotency-Key at once run it one after the other and the second replays.
+    var transactionKeyLock: String? {
+        switch engine {
+        case .sqlite: return nil
+        case .postgres: return "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))"
+        }
+    }
+
     /// Opens the writer's transaction. SQLite: IMMEDIATE takes the write lock up front, so no statement fails
     /// half-way with SQLITE_BUSY. PostgreSQL: READ COMMITTED; `change_log_counter`'s row lock orders the writing
     /// transactions of all instances.
