@@ -4,7 +4,8 @@ file behind nginx (deploy/nginx-lb.conf); this writes through nginx, reads the r
 instance directly, follows two event streams through nginx, holds a long poll, stops one instance and keeps
 reading and writing through nginx, and stops everything.
 
-usage: scripts/lb-example-test.py        (TRADE_TRACKER_BIN picks the binary, as for lb-example.sh)
+usage: scripts/lb-example-test.py        (TRADE_TRACKER_BIN picks the binary, as for lb-example.sh;
+                                         LB_TEST_DATABASE=postgres://… runs it on that empty database instead)
 
 Prints one `ok N - ...` line per check; exits 1 at the first failure, with the tail of the run's logs.
 Everything listens on 127.0.0.1 and every wait is bounded.
@@ -197,7 +198,7 @@ def checks(run):
 def main():
     with tempfile.TemporaryDirectory(prefix="tt-lb-test.") as temp:
         os.chmod(temp, 0o755)
-        run = start(os.path.join(temp, "lb.sqlite"))
+        run = start(os.environ.get("LB_TEST_DATABASE") or os.path.join(temp, "lb.sqlite"))
         pids = recorded_pids(run["LB_DIR"])
         failed = None
         try:
