@@ -123,6 +123,14 @@ public final class TradeTrackerApp: Sendable {
         // What may hold its thread for long goes to the worker pool, so no event loop (and none of its connections,
         // the probes included) waits for it: backups, imports, batches.
         serverConfiguration.offloadedPathPrefixes = ["/v1/admin/", "/v1/import", "/v1/batch"]
+        if case .postgres = configuration.database {
+            // On PostgreSQL every read waits for network round trips: on the event loops (one thread a core) those
+            // waits would add up instead of overlapping, and hold every other connection of the loop. The API runs
+            // on the worker pool, with two threads a reader connection, so as many queries are in flight as there
+            // are readers; the probes stay on the loops.
+            serverConfiguration.offloadedPathPrefixes = ["/v1/"]
+            serverConfiguration.workerCount = max(serverConfiguration.workerCount, 2 * configuration.databaseReaders)
+        }
         server = HTTPServer(configuration: serverConfiguration, responder: responder, logger: logger)
         let server = self.server, feed = self.feed, writer = writes.writer
         metrics.gauges = [
@@ -168,7 +176,7 @@ public final class TradeTrackerApp: Sendable {
             throw StartupError("cannot listen on \(configuration.server.host):\(configuration.server.port): \(error)")
         }
         logger.info("trade-tracker listening on http://\(hostForURL):\(server.port) with database \(configuration.database), "
-                    + "\(configuration.server.workerCount) workers")
+                    + "\(server.configuration.workerCount) workers")
         logger.info("dashboard: open http://\(hostForURL):\(server.port)/ in a browser")
     }
 
