@@ -17,7 +17,7 @@ final class RouterTests: XCTestCase {
 
     /// The handler's body text, template and parameters of a found route; fails otherwise.
     private func found(_ method: String, _ path: String, file: StaticString = #filePath, line: UInt = #line)
-        throws -> (body: String, template: String, parameters: [String: String])? {
+        throws -> (body: String, template: String, parameters: PathParameters)? {
         guard case .found(let handler, let template, let parameters) = try makeRouter().match(method: method, path: path) else {
             XCTFail("\(method) \(path) should be found", file: file, line: line)
             return nil

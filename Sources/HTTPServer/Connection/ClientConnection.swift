@@ -250,20 +250,21 @@ final class ClientConnection: @unchecked Sendable {
 
     // MARK: processing (on a worker)
 
-    func process(_ request: HTTPRequest) {
-        var received = request
-        received.remoteAddress = remoteAddress
-        let request = received
-        let response = context.responder.respond(to: request)
+    func process(_ request: consuming HTTPRequest) {
+        // The request is handed on, not shared, so setting its fields copies nothing.
+        request.remoteAddress = remoteAddress
         let headOnly = request.method == "HEAD"
+        let version = request.version
+        let wantsKeepAlive = request.wantsKeepAlive
+        let response = context.responder.respond(to: request)
         if let deferred = response.deferred {
             // The worker is free now; whoever completes the response owns the connection until it is written.
             let requestID = response.headers["X-Request-ID"]
             deferred.attach { [self] completed in
                 var completed = completed
                 if let requestID { completed.headers.set("X-Request-ID", requestID) }
-                let keepAlive = request.wantsKeepAlive && !completed.closesConnection && !context.isShuttingDown
-                write(completed, version: request.version, keepAlive: keepAlive, headOnly: headOnly)
+                let keepAlive = wantsKeepAlive && !completed.closesConnection && !context.isShuttingDown
+                write(completed, version: version, keepAlive: keepAlive, headOnly: headOnly)
             }
             return
         }
@@ -272,12 +273,12 @@ final class ClientConnection: @unchecked Sendable {
             return
         }
         if let producer = response.chunkedProducer, !headOnly {
-            let keepAlive = request.wantsKeepAlive && !response.closesConnection && !context.isShuttingDown && !probesOnly
-            startChunked(response, version: request.version, keepAlive: keepAlive, producer: producer)
+            let keepAlive = wantsKeepAlive && !response.closesConnection && !context.isShuttingDown && !probesOnly
+            startChunked(response, version: version, keepAlive: keepAlive, producer: producer)
             return
         }
-        let keepAlive = request.wantsKeepAlive && !response.closesConnection && !context.isShuttingDown && !probesOnly
-        write(response, version: request.version, keepAlive: keepAlive, headOnly: headOnly)
+        let keepAlive = wantsKeepAlive && !response.closesConnection && !context.isShuttingDown && !probesOnly
+        write(response, version: version, keepAlive: keepAlive, headOnly: headOnly)
     }
 
     // MARK: writing

@@ -31,16 +31,21 @@ public struct HTTPHeaders: Sendable, Sequence {
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
     public mutating func add(_ name: String, _ value: String) {
+        // A response on its way out gains a field in each layer (ETag, Vary, X-Request-ID, ...): grow once, to room
+        // for them all, instead of at every second one.
+        if fields.count == fields.capacity { fields.reserveCapacity(Swift.max(12, 2 * fields.count)) }
         fields.append((name: name, value: value))
     }
 
     /// Replaces every field called `name` with one field.
     public mutating func set(_ name: String, _ value: String) {
         remove(name)
-        fields.append((name: name, value: value))
+        add(name, value)
     }
 
     public mutating func remove(_ name: String) {
+        // Looked at before anything is changed: removing nothing must not copy a shared list.
+        guard fields.contains(where: { $0.name.equalsIgnoringASCIICase(name) }) else { return }
         fields.removeAll { $0.name.equalsIgnoringASCIICase(name) }
     }
 

@@ -21,7 +21,7 @@ public struct HTTPRequest: Sendable {
         var body: [UInt8]
         var remoteAddress: String
         var requestID: String
-        var pathParameters: [String: String]
+        var pathParameters: PathParameters
         var routeTemplate: String?
         var routeFound: Bool
         var allowedMethods: [String]
@@ -41,7 +41,7 @@ public struct HTTPRequest: Sendable {
             self.body = body
             self.remoteAddress = remoteAddress
             self.requestID = requestID
-            self.pathParameters = [:]
+            self.pathParameters = PathParameters()
             self.routeTemplate = nil
             self.routeFound = false
             self.allowedMethods = []
@@ -115,7 +115,7 @@ public struct HTTPRequest: Sendable {
         set { mutate().requestID = newValue }
     }
     /// Values captured from the route template, e.g. `["id": "12"]`.
-    public var pathParameters: [String: String] {
+    public var pathParameters: PathParameters {
         get { storage.pathParameters }
         set { mutate().pathParameters = newValue }
     }
@@ -211,6 +211,10 @@ public protocol RequestAttributeKey {
 public enum PercentDecoding {
     /// The decoded text, or nil when an escape is malformed or the bytes are not UTF-8.
     public static func decode<S: StringProtocol>(_ text: S, plusIsSpace: Bool) -> String? {
+        // Most paths and query values hold no escape: they are their own decoding (a Swift string is valid UTF-8).
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusIsSpace && $0 == UInt8(ascii: "+")) }) {
+            return String(text)
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var it = text.utf8.makeIterator()
@@ -225,6 +229,13 @@ public enum PercentDecoding {
             }
         }
         return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// A path segment's decoding (`+` is itself in a path), or nil when an escape is malformed or the bytes are not
+    /// UTF-8.
+    static func decode(_ segment: UnsafeBufferPointer<UInt8>) -> String? {
+        guard segment.contains(UInt8(ascii: "%")) else { return String(validating: segment, as: UTF8.self) }
+        return decode(String(decoding: segment, as: UTF8.self), plusIsSpace: false)
     }
 
     static func hexValue(_ c: UInt8) -> UInt8? {

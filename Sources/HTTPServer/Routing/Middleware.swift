@@ -27,8 +27,7 @@ public struct Responder: Sendable {
     }
 
     /// Answers `request`; never throws: this is the edge where every error is rendered.
-    public func respond(to request: HTTPRequest) -> HTTPResponse {
-        var request = request
+    public func respond(to request: consuming HTTPRequest) -> HTTPResponse {
         request.requestID = RequestID.assign(from: request.headers)
         var response: HTTPResponse
         do {

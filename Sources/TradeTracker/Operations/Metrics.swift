@@ -151,16 +151,16 @@ struct MetricsRecorder: Middleware {
     let metrics: Metrics
 
     func handle(_ request: HTTPRequest, next: Handler) throws -> HTTPResponse {
-        let started = ContinuousClock.now
+        let started = Self.monotonicNanoseconds()
         let response = try next(request)
         let route = request.routeTemplate, method = request.method
         if let deferred = response.deferred {
             deferred.transform { [metrics] completed in
-                metrics.recordRequest(route: route, method: method, status: completed.status, seconds: Self.seconds(since: started))
+                metrics.recordRequest(route: route, method: method, status: completed.status, seconds: Self.seconds(sinceNanoseconds: started))
                 return completed
             }
         } else {
-            metrics.recordRequest(route: route, method: method, status: response.status, seconds: Self.seconds(since: started))
+            metrics.recordRequest(route: route, method: method, status: response.status, seconds: Self.seconds(sinceNanoseconds: started))
         }
         return response
     }
@@ -168,6 +168,17 @@ struct MetricsRecorder: Middleware {
     static func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds: what every request reads twice, without `Duration`'s 128-bit arithmetic.
+    static func monotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+    }
+
+    static func seconds(sinceNanoseconds start: UInt64) -> Double {
+        Double(monotonicNanoseconds() &- start) / 1e9
     }
 }
 
