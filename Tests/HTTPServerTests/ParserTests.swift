@@ -59,6 +59,19 @@ final class ParserTests: XCTestCase {
         events.compactMap { if case .head(let h) = $0 { return h } else { return nil } }
     }
 
+    /// Methods and field names come out exactly as sent, whether they are one of the common spellings the parser
+    /// keeps ready-made or not (case included: a field name's case is the client's).
+    func testMethodsAndFieldNamesKeepTheirSpelling() {
+        let text = "PROPFIND /a HTTP/1.1\r\nHost: x\r\nhost-extra: 1\r\nHOST-Ish: 2\r\naccept: */*\r\nX-Request-Id: r\r\n\r\n"
+        let head = heads(parse(text)).first
+        XCTAssertEqual(head?.method, "PROPFIND")
+        XCTAssertEqual(head?.headers.fields.map(\.name), ["Host", "host-extra", "HOST-Ish", "accept", "X-Request-Id"])
+        XCTAssertEqual(head?.headers["x-request-id"], "r")
+        for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "GETS", "GE"] {
+            XCTAssertEqual(heads(parse("\(method) / HTTP/1.1\r\nHost: x\r\n\r\n")).first?.method, method)
+        }
+    }
+
     /// Asserts that the bytes end in exactly one error with `status`, that it closes, and that no request came out.
     private func assertRejected(_ text: String, _ status: Int, limits: ParserLimits = ParserLimits(),
                                 file: StaticString = #filePath, line: UInt = #line) {

@@ -59,6 +59,30 @@ final class RouterTests: XCTestCase {
         }
     }
 
+    /// Segments are compared byte for byte: a literal that is a prefix or an extension of another, or differs in
+    /// case, is not it; a parameter takes any non-empty segment and is matched by name.
+    func testLiteralSegmentsMatchExactly() throws {
+        var router = Router()
+        router.add("GET", "/v1/rounds") { _ in .text("rounds") }
+        router.add("GET", "/v1/round") { _ in .text("round") }
+        router.add("GET", "/v1/roundsx") { _ in .text("roundsx") }
+        router.add("GET", "/v1/{kind}/{id}") { _ in .text("any") }
+        router.add("GET", "/") { _ in .text("root") }
+        for (path, body) in [("/v1/rounds", "rounds"), ("/v1/round", "round"), ("/v1/roundsx", "roundsx"), ("/", "root")] {
+            guard case .found(let handler, _, _) = try router.match(method: "GET", path: path) else { XCTFail(path); continue }
+            XCTAssertEqual(String(decoding: try handler(HTTPRequest(method: "GET", target: path)).body, as: UTF8.self), body, path)
+        }
+        guard case .found(_, let template, let parameters) = try router.match(method: "GET", path: "/v1/Rounds/7") else {
+            return XCTFail("/v1/Rounds/7 should reach the parameter route")
+        }
+        XCTAssertEqual(template, "/v1/{kind}/{id}")
+        XCTAssertEqual(parameters["kind"], "Rounds")
+        XCTAssertEqual(parameters["id"], "7")
+        XCTAssertNil(parameters["other"])
+        XCTAssertEqual(parameters, ["id": "7", "kind": "Rounds"], "equal whatever the order")
+        XCTAssertNotEqual(parameters, ["id": "7"])
+    }
+
     func testUnknownPathsAre404() throws {
         for path in ["/", "/v1", "/v1/round", "/v1/rounds/1/extra", "/v1/rounds/", "/v1/rounds//issues/x", "/V1/rounds"] {
             guard case .notFound = try makeRouter().match(method: "GET", path: path) else {

@@ -1,14 +1,21 @@
+import Glibc
+
 /// Parses a request head (request line and header fields, without the final CRLFCRLF) and checks its framing.
 enum HeadParser {
     private static func bad(_ detail: String) -> HTTPFailure { .malformed(detail) }
 
     static func parse(_ bytes: ArraySlice<UInt8>, limits: ParserLimits) -> Result<RequestHead, HTTPFailure> {
+        bytes.withUnsafeBufferPointer { parse($0, limits: limits) }
+    }
+
+    /// The head's bytes through a pointer: every byte of every request head passes these loops.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, limits: ParserLimits) -> Result<RequestHead, HTTPFailure> {
         // The head was scanned already: every LF is preceded by CR, so lines split cleanly on CRLF. One pass over
         // the lines, without collecting them: this runs for every request.
-        let end = bytes.endIndex
-        var lineEnd = bytes.startIndex
+        let end = bytes.count
+        var lineEnd = 0
         while lineEnd < end && !(bytes[lineEnd] == 13 && lineEnd + 1 < end && bytes[lineEnd + 1] == 10) { lineEnd += 1 }
-        let requestLine = bytes[bytes.startIndex..<lineEnd]
+        let requestLine = UnsafeBufferPointer(rebasing: bytes[0..<lineEnd])
         if requestLine.count > limits.maxRequestLineBytes { return .failure(.uriTooLong(limits)) }
         // Field lines are what follows the request line's CRLF; the block counts one CRLF per line.
         let fieldsStart = lineEnd < end ? lineEnd + 2 : end
@@ -35,7 +42,7 @@ enum HeadParser {
         while fieldCount > 0 && start <= end {
             var stop = start
             while stop < end && !(bytes[stop] == 13 && stop + 1 < end && bytes[stop + 1] == 10) { stop += 1 }
-            switch parseField(bytes[start..<stop]) {
+            switch parseField(UnsafeBufferPointer(rebasing: bytes[start..<stop])) {
             case .failure(let error): return .failure(error)
             case .success(let (name, value)):
                 framing.note(name, value)
@@ -70,7 +77,7 @@ enum HeadParser {
         }
     }
 
-    private static func parseRequestLine(_ line: ArraySlice<UInt8>) -> Result<(String, String, HTTPVersion), HTTPFailure> {
+    private static func parseRequestLine(_ line: UnsafeBufferPointer<UInt8>) -> Result<(String, String, HTTPVersion), HTTPFailure> {
         // Exactly two spaces: METHOD SP target SP version.
         guard let firstSpace = line.firstIndex(of: 0x20),
               let secondSpace = line[(firstSpace + 1)...].firstIndex(of: 0x20),
@@ -100,7 +107,7 @@ enum HeadParser {
             return .failure(HTTPFailure(status: 505, reason: .httpVersionNotSupported,
                                         detail: "this server speaks HTTP/1.0 and HTTP/1.1", closesConnection: true))
         }
-        let method = String(decoding: methodBytes, as: UTF8.self)
+        let method = Interned.method(UnsafeBufferPointer(rebasing: methodBytes))
         var target = String(decoding: targetBytes, as: UTF8.self)
         if targetBytes.first != UInt8(ascii: "/") {
             if target == "*" {
@@ -132,24 +139,29 @@ enum HeadParser {
     }
 
     static func parseField(_ line: ArraySlice<UInt8>) -> Result<(String, String), HTTPFailure> {
+        line.withUnsafeBufferPointer { parseField($0) }
+    }
+
+    static func parseField(_ line: UnsafeBufferPointer<UInt8>) -> Result<(String, String), HTTPFailure> {
         guard let first = line.first else { return .failure(bad("empty header line")) }
         if first == 0x20 || first == 0x09 {
             return .failure(bad("obsolete line folding is not accepted"))
         }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return .failure(bad("a header line has no colon")) }
-        let name = line[line.startIndex..<colon]
+        let name = UnsafeBufferPointer(rebasing: line[0..<colon])
         guard !name.isEmpty else { return .failure(bad("a header field has an empty name")) }
         if let last = name.last, last == 0x20 || last == 0x09 {
             return .failure(bad("whitespace between a header name and the colon is not allowed"))
         }
         guard name.allSatisfy(HTTPGrammar.isTokenChar) else { return .failure(bad("invalid character in a header name")) }
-        var value = line[(colon + 1)...]
-        guard value.allSatisfy(HTTPGrammar.isFieldValueChar) else {
+        var valueStart = colon + 1, valueEnd = line.count
+        for i in valueStart..<valueEnd where !HTTPGrammar.isFieldValueChar(line[i]) {
             return .failure(bad("control character in the value of header \(String(decoding: name, as: UTF8.self))"))
         }
-        while let f = value.first, f == 0x20 || f == 0x09 { value = value.dropFirst() }
-        while let l = value.last, l == 0x20 || l == 0x09 { value = value.dropLast() }
-        return .success((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        while valueStart < valueEnd, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+        while valueEnd > valueStart, line[valueEnd - 1] == 0x20 || line[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+        let value = UnsafeBufferPointer(rebasing: line[valueStart..<valueEnd])
+        return .success((Interned.fieldName(name), String(decoding: value, as: UTF8.self)))
     }
 
     private static func checkFraming(method: String, target: String, version: HTTPVersion, headers: HTTPHeaders,
@@ -203,5 +215,35 @@ enum HeadParser {
         }
         return .success(RequestHead(method: method, target: target, version: version, headers: headers,
                                     framing: framing, expectsContinue: expectsContinue, maxBodyBytes: maxBody))
+    }
+}
+
+/// The methods and field names nearly every request carries, made once: a head that spells one exactly (case and
+/// all) gets the same text without building and checking a new string.
+enum Interned {
+    private static let methods = table(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    private static let fieldNames = table([
+        "Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Connection", "Content-Type",
+        "Content-Length", "Authorization", "If-None-Match", "If-Match", "Origin", "Referer", "Idempotency-Key",
+        "X-Request-ID", "Cache-Control", "Transfer-Encoding", "Expect", "Cookie", "Prefer",
+        "host", "user-agent", "accept", "accept-encoding", "connection", "content-type", "content-length",
+        "authorization", "if-none-match", "if-match", "origin", "idempotency-key", "x-request-id",
+    ])
+
+    private static func table(_ texts: [String]) -> [(bytes: [UInt8], text: String)] {
+        texts.map { (Array($0.utf8), $0) }
+    }
+
+    static func method(_ bytes: UnsafeBufferPointer<UInt8>) -> String { lookup(bytes, in: methods) }
+
+    static func fieldName(_ bytes: UnsafeBufferPointer<UInt8>) -> String { lookup(bytes, in: fieldNames) }
+
+    private static func lookup(_ bytes: UnsafeBufferPointer<UInt8>, in table: [(bytes: [UInt8], text: String)]) -> String {
+        if let base = bytes.baseAddress {
+            for entry in table where entry.bytes.count == bytes.count {
+                if entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, base, bytes.count) == 0 }) { return entry.text }
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
