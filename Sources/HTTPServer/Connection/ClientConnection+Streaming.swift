@@ -12,7 +12,7 @@ extension ClientConnection {
         var head = response
         head.streamStarter = nil
         for (name, value) in context.configuration.defaultHeaders where !head.headers.contains(name) { head.headers.add(name, value) }
-        pending = head.serialized(version: .http11, keepAlive: false, headOnly: true, date: context.dateCache.current(), streaming: true)
+        pending = head.serialized(version: .http11, keepAlive: false, headOnly: true, date: loop.dateCache.current(), streaming: true)
         pendingOffset = 0
         closeAfterWrite = false
         stream = EventStream(
@@ -73,7 +73,7 @@ extension ClientConnection {
         for (name, value) in context.configuration.defaultHeaders where !head.headers.contains(name) { head.headers.add(name, value) }
         // HTTP/1.0 has no chunked coding: the body then ends with the connection.
         let framed = version == .http11
-        pending = head.serialized(version: version, keepAlive: keepAlive && framed, headOnly: true, date: context.dateCache.current(),
+        pending = head.serialized(version: version, keepAlive: keepAlive && framed, headOnly: true, date: loop.dateCache.current(),
                                   streaming: !framed, chunked: framed)
         pendingOffset = 0
         closeAfterWrite = !(keepAlive && framed)

@@ -294,7 +294,7 @@ final class ClientConnection: @unchecked Sendable {
         // (RFC 9110 §9.3.2); HTTP/1.0 would get a body ended by the close, which has no field at all.
         let producedLater = headOnly && response.chunkedProducer != nil
         pending = response.serialized(version: version, keepAlive: keepAlive, headOnly: headOnly,
-                                      date: context.dateCache.current(),
+                                      date: loop.dateCache.current(),
                                       streaming: producedLater && version == .http10, chunked: producedLater && version == .http11)
         pendingOffset = 0
         closeAfterWrite = !keepAlive

@@ -20,6 +20,9 @@ final class EventLoop: @unchecked Sendable {
     private var thread = pthread_t()
     private let running = DispatchSemaphore(value: 0)
     // `tasks`, `wakePending` and `stopping` are guarded by `lock`.
+    /// The `Date:` line for responses of this loop's connections: one per loop, so the loops do not contend for
+    /// one lock (and one buffer's reference count) with every response.
+    let dateCache = DateHeaderCache()
     private let lock = NSLock()
     private var tasks: [@Sendable () -> Void] = []
     private var wakePending = false
