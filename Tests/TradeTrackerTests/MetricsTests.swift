@@ -29,6 +29,30 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(Self.sample(try api.get("/metrics").text, "http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"}"), 3)
     }
 
+    /// Each thread counts into a shard of its own; the exposition adds them up. More threads than shards, all at
+    /// once, and every request is counted once, in its series, with its duration histogram agreeing.
+    func testRequestsCountedOnManyThreadsAddUpExactly() {
+        let metrics = Metrics()
+        let threads = 20, perThread = 500
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            for i in 0..<perThread {
+                metrics.recordRequest(route: "/v1/rounds/{id}", method: t % 2 == 0 ? "GET" : "PATCH",
+                                      status: i % 5 == 0 ? 404 : 200, seconds: 0.0001)
+            }
+        }
+        metrics.recordRequest(route: nil, method: "GET", status: 404, seconds: 2)
+        let text = String(decoding: metrics.render(), as: UTF8.self)
+        let get = #"route="/v1/rounds/{id}",method="GET""#, patch = #"route="/v1/rounds/{id}",method="PATCH""#
+        let half = threads / 2 * perThread
+        XCTAssertEqual(Self.sample(text, "http_requests_total{\(get),status=\"200\"}"), Double(half * 4 / 5))
+        XCTAssertEqual(Self.sample(text, "http_requests_total{\(get),status=\"404\"}"), Double(half / 5))
+        XCTAssertEqual(Self.sample(text, "http_requests_total{\(patch),status=\"200\"}"), Double(half * 4 / 5))
+        XCTAssertEqual(Self.sample(text, "http_request_duration_seconds_count{\(get)}"), Double(half))
+        XCTAssertEqual(Self.sample(text, "http_request_duration_seconds_bucket{\(patch),le=\"0.0005\"}"), Double(half))
+        XCTAssertEqual(Self.sample(text, "http_request_duration_seconds_bucket{route=\"unmatched\",method=\"GET\",le=\"1\"}"), 0)
+        XCTAssertEqual(Self.sample(text, "http_request_duration_seconds_count{route=\"unmatched\",method=\"GET\"}"), 1)
+    }
+
     func testTheSeriesAPIMdNamesAreExposed() throws {
         let app = try Fixtures.app()
         defer { app.stop() }

