@@ -70,6 +70,9 @@ public final class SQLiteConnection {
         close()
     }
 
+    /// The C handle, for the module's own calls into the library (nil once closed).
+    var rawHandle: OpaquePointer? { handle }
+
     /// Process-wide settings applied once, before the first connection initialises the library. Nothing here reads
     /// SQLite's memory statistics (`sqlite3_memory_used`, `sqlite3_status`), so they are switched off: keeping them
     /// takes a global mutex around every allocation, measured at about 7 % of the writer thread's time. If the library

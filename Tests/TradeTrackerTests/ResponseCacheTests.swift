@@ -53,6 +53,7 @@ final class ResponseCacheTests: ResourceAPITestCase {
         let id = try api.create("/v1/sources", #"{"title":"written by the server"}"#)
         for _ in 0..<8 { _ = try titles("/v1/sources?limit=100") }
         XCTAssertGreaterThan(app.app.responses.count, 0)
+        XCTAssertTrue(app.app.responses.watchesWALIndex, "a SQLite file: hits need no reader")
         // Another connection (as another process would) changes the row behind the server's back.
         let other = try SQLiteConnection(path: app.databasePath)
         try other.run("UPDATE sources SET title = 'written elsewhere', version = version + 1 WHERE id = ?", [.integer(Int64(id))])

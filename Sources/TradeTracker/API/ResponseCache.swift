@@ -34,7 +34,13 @@ final class ResponseCache: @unchecked Sendable {
     /// Bodies larger than this are not kept (a 500-row page of long texts would crowd out everything else).
     let maxEntryBytes: Int
 
-    init(maxEntries: Int = 1024, maxBytes: Int = 4 << 20, maxEntryBytes: Int = 256 << 10) {
+    /// A SQLite file's wal-index header: looked at instead of asking a reader for `data_version` (see `lookup`).
+    private let walIndex: WALIndexHeader?
+    /// The header as the last lookup saw it (guarded by `lock`).
+    private var lastStamp: WALIndexHeader.Stamp?
+
+    init(walIndex: WALIndexHeader? = nil, maxEntries: Int = 1024, maxBytes: Int = 4 << 20, maxEntryBytes: Int = 256 << 10) {
+        self.walIndex = walIndex
         self.maxEntries = maxEntries
         self.maxBytes = maxBytes
         self.maxEntryBytes = maxEntryBytes
@@ -46,8 +52,43 @@ final class ResponseCache: @unchecked Sendable {
         try lookup(nil, on: db).generation
     }
 
+    /// The cache for `database`: on a SQLite file it watches the wal-index header (nil header, for an in-memory
+    /// database or another journal mode: `data_version` on each reader).
+    static func forDatabase(_ database: Database) -> ResponseCache {
+        ResponseCache(walIndex: database.sqlitePool.flatMap { WALIndexHeader(path: $0.configuration.path) })
+    }
+
+    /// Without a reader: the generation and the answer kept for `key`, from the wal-index header, which every
+    /// commit of any connection or process rewrites. Reading it is a few loads of shared memory, where
+    /// `PRAGMA data_version` is a statement, a read transaction and SQLite's shared-memory mutex (which the event
+    /// loops' readers then contend for on every request). A header caught mid-rewrite counts as a change and the
+    /// answer is not kept. Nil when there is no header to watch.
+    func lookupWithoutReader(_ key: Key?) -> (generation: UInt64?, hit: HTTPResponse?)? {
+        guard let walIndex else { return nil }
+        let stamp = walIndex.stamp()
+        lock.lock()
+        defer { lock.unlock() }
+        guard let stamp else {
+            startOver()
+            return (nil, nil)
+        }
+        if stamp != lastStamp {
+            lastStamp = stamp
+            startOver()
+        }
+        return (generation, key.flatMap { entries[$0] })
+    }
+
+    /// A new generation, empty. Must hold `lock`.
+    private func startOver() {
+        generation &+= 1
+        entries.removeAll(keepingCapacity: true)
+        bytes = 0
+    }
+
     /// The generation as seen from `db` and the answer kept for `key`, under one lock.
     func lookup(_ key: Key?, on db: some SQLExecutor) throws -> (generation: UInt64?, hit: HTTPResponse?) {
+        if let answer = lookupWithoutReader(key) { return answer }
         // PostgreSQL has no data_version, and the NOTIFY of another instance's commit arrives after that commit: an
         // answer kept until then would show a change already acknowledged to its writer as not there yet. So on
         // PostgreSQL every read asks the database (the change feed is what LISTEN/NOTIFY wakes).
@@ -64,9 +105,7 @@ final class ResponseCache: @unchecked Sendable {
         if versions[id] != version {
             // A connection seen for the first time may have missed commits too.
             versions[id] = version
-            generation &+= 1
-            entries.removeAll(keepingCapacity: true)
-            bytes = 0
+            startOver()
         }
     }
 
@@ -93,6 +132,9 @@ final class ResponseCache: @unchecked Sendable {
         bytes += size
     }
 
+    /// Whether commits are noticed from the wal-index header rather than each reader's `data_version` (tests).
+    var watchesWALIndex: Bool { walIndex != nil }
+
     /// How many answers are kept (tests).
     var count: Int {
         lock.lock(); defer { lock.unlock() }
@@ -106,14 +148,25 @@ extension APIContext {
     func cachedRead(_ request: HTTPRequest, resource: String, today: CalendarDate,
                     build: (any SQLExecutor) throws -> HTTPResponse) throws -> HTTPResponse {
         let key = ResponseCache.Key(resource: resource, target: request.target, day: today.daysSinceEpoch)
+        // A SQLite file: a hit needs no reader at all. The generation is read before the reader's snapshot, so an
+        // answer built on a newer snapshot is only ever kept under an older generation, never the reverse.
+        if let (generation, hit) = responses.lookupWithoutReader(key) {
+            if let hit { return hit }
+            return try read { db in keep(try build(db), key: key, generation: generation) }
+        }
         return try read { db in
             let (generation, hit) = try responses.lookup(key, on: db)
             if let hit { return hit }
-            var response = try build(db)
-            guard let generation, response.status == 200, !response.isDeferredOrStreamed else { return response }
-            if !response.headers.contains("ETag") { response.headers.add("ETag", EntityTag.strong(for: response.body)) }
-            responses.put(key, generation: generation, response)
-            return response
+            return keep(try build(db), key: key, generation: generation)
         }
+    }
+
+    /// `response`, kept in the cache under `generation` when it is a whole 200 (with its ETag).
+    private func keep(_ response: HTTPResponse, key: ResponseCache.Key, generation: UInt64?) -> HTTPResponse {
+        var response = response
+        guard let generation, response.status == 200, !response.isDeferredOrStreamed else { return response }
+        if !response.headers.contains("ETag") { response.headers.add("ETag", EntityTag.strong(for: response.body)) }
+        responses.put(key, generation: generation, response)
+        return response
     }
 }

@@ -16,7 +16,7 @@ public final class TradeTrackerApp: Sendable {
     /// PostgreSQL: hears the commits of every instance (LISTEN/NOTIFY) for the change feed, long polls and streams.
     let changeListener: ChangeListener?
     /// Whole GET answers kept until the database changes.
-    let responses = ResponseCache()
+    let responses: ResponseCache
     /// Every method and path template the server answers, for the spec-coverage test.
     public let routes: [(method: String, template: String)]
 
@@ -33,6 +33,7 @@ public final class TradeTrackerApp: Sendable {
         }
         database = try Database(location: configuration.database, migrationsDirectory: configuration.migrationsDirectory,
                                 readers: configuration.databaseReaders, synchronous: configuration.synchronous)
+        responses = ResponseCache.forDatabase(database)
         let tokens = try Self.loadTokens(configuration)
         let signal = ChangeSignal(seq: try database.read { try ChangeSignal.newestSeq($0) },
                                   prunedThrough: try database.read { try ChangeSignal.prunedThrough($0) })
