@@ -16,10 +16,7 @@ public final class WALIndexHeader: @unchecked Sendable {
     public struct Stamp: Equatable, Sendable {
         var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
 
-        public static func == (a: Stamp, b: Stamp) -> Bool {
-            a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2
-                && a.words.3 == b.words.3 && a.words.4 == b.words.4 && a.words.5 == b.words.5
-        }
+        public static func == (a: Stamp, b: Stamp) -> Bool { a.words == b.words }
     }
 
     private let connection: SQLiteConnection
@@ -34,7 +31,7 @@ public final class WALIndexHeader: @unchecked Sendable {
               let handle = connection.rawHandle,
               let index = csqlite_wal_index(handle) else { return nil }
         self.connection = connection
-        self.index = UnsafeRawPointer(index).assumingMemoryBound(to: UInt8.self)
+        self.index = index
     }
 
     /// The header now, or nil while it is being rewritten.

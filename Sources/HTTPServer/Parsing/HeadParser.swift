@@ -239,11 +239,16 @@ enum Interned {
     static func fieldName(_ bytes: UnsafeBufferPointer<UInt8>) -> String { lookup(bytes, in: fieldNames) }
 
     private static func lookup(_ bytes: UnsafeBufferPointer<UInt8>, in table: [(bytes: [UInt8], text: String)]) -> String {
-        if let base = bytes.baseAddress {
-            for entry in table where entry.bytes.count == bytes.count {
-                if entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, base, bytes.count) == 0 }) { return entry.text }
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        table.first { $0.bytes.hasSameBytes(as: bytes) }?.text ?? String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Whether these are exactly the bytes of `other`: a length check, then one `memcmp` (router segments,
+    /// interned names).
+    func hasSameBytes(as other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard count == other.count else { return false }
+        guard let base = other.baseAddress, !isEmpty else { return true }
+        return withUnsafeBufferPointer { memcmp($0.baseAddress!, base, count) == 0 }
     }
 }

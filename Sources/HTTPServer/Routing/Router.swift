@@ -1,5 +1,3 @@
-import Glibc
-
 /// A handler: a plain synchronous function run on a worker thread.
 public typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
@@ -29,12 +27,7 @@ public struct Router: Sendable {
         var allowed: [String] = []
 
         func literal(_ segment: UnsafeBufferPointer<UInt8>) -> Node? {
-            for child in literals where child.segment.count == segment.count {
-                if segment.isEmpty { return child.node }
-                let same = child.segment.withUnsafeBufferPointer { memcmp($0.baseAddress!, segment.baseAddress!, segment.count) == 0 }
-                if same { return child.node }
-            }
-            return nil
+            literals.first { $0.segment.hasSameBytes(as: segment) }?.node
         }
 
         func literal(_ segment: String) -> Node? {

@@ -56,7 +56,7 @@ extension Duration {
     }
 }
 
-/// Monotonic clock reading in nanoseconds.
-func monotonicNow() -> UInt64 {
+/// Monotonic clock reading in nanoseconds (request timing, timeouts).
+public func monotonicNow() -> UInt64 {
     DispatchTime.now().uptimeNanoseconds
 }

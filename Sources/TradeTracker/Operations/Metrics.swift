@@ -198,7 +198,7 @@ struct MetricsRecorder: Middleware {
     let metrics: Metrics
 
     func handle(_ request: HTTPRequest, next: Handler) throws -> HTTPResponse {
-        let started = Self.monotonicNanoseconds()
+        let started = monotonicNow()
         let response = try next(request)
         let route = request.routeTemplate, method = request.method
         if let deferred = response.deferred {
@@ -217,15 +217,10 @@ struct MetricsRecorder: Middleware {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
-    /// CLOCK_MONOTONIC in nanoseconds: what every request reads twice, without `Duration`'s 128-bit arithmetic.
-    static func monotonicNanoseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
-    }
-
+    /// Seconds since `start`, a `monotonicNow()` reading: what every request computes, without `Duration`'s
+    /// 128-bit arithmetic.
     static func seconds(sinceNanoseconds start: UInt64) -> Double {
-        Double(monotonicNanoseconds() &- start) / 1e9
+        Double(monotonicNow() &- start) / 1e9
     }
 }
 

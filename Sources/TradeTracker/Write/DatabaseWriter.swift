@@ -247,17 +247,12 @@ final class DatabaseWriter: @unchecked Sendable {
                     }
                 }
                 do {
-                    // SQLite: the records this transaction created reach the search index in one statement (0006).
-                    // PostgreSQL's triggers keep its search documents themselves.
-                    if db.dialect.engine == .sqlite { try db.run(SearchIndex.flushSQL) }
                     // PostgreSQL: imported ids retire in the sequence only with the commit that stores them.
                     for (table, id) in explicitIDs { try ResourceStore.raiseIDCounter(table, to: id, db) }
                     let seq = try ChangeSignal.newestSeq(db)
-                    // PostgreSQL: every instance's listener hears the new tip at COMMIT (nothing on a rollback).
-                    if db.dialect.engine == .postgres && !succeeded.isEmpty { try ChangeListener.announce(seq, in: db) }
                     // Throws unless the engine confirmed it: a COMMIT sent to a dying server may or may not have
                     // committed, and its writes hear 503 (retried with their Idempotency-Keys), never a success.
-                    try db.commit()
+                    try db.commitWrite(announcing: succeeded.isEmpty ? nil : seq)
                     return seq
                 } catch {
                     if db.isInTransaction { _ = try? db.run("ROLLBACK TRANSACTION") }

@@ -43,9 +43,12 @@ final class PostgresExecutor: SQLExecutor {
 
     var isInTransaction: Bool { db.isInTransaction }
 
-    /// Refuses to COMMIT a transaction an earlier error aborted (PostgreSQL would roll it back and answer as if it
-    /// had committed); a COMMIT whose answer was lost with the connection throws `.unreachable`.
-    func commit() throws(StorageError) {
+    /// The NOTIFY every instance's listener hears at COMMIT (nothing on a rollback), then the COMMIT. It refuses to
+    /// COMMIT a transaction an earlier error aborted (PostgreSQL would roll it back and answer as if it had
+    /// committed); a COMMIT whose answer was lost with the connection throws `.unreachable`. The search documents
+    /// need nothing here: triggers keep them.
+    func commitWrite(announcing seq: Int64?) throws {
+        if let seq { try ChangeListener.announce(seq, in: self) }
         try StorageError.only { try db.commit() }
     }
 

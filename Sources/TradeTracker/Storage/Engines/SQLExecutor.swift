@@ -33,8 +33,10 @@ protocol SQLExecutor: AnyObject {
     /// `body` in a transaction (a savepoint when one is open): committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T
 
-    /// COMMITs the transaction the caller began (the writer's batch); throws unless the engine confirmed it.
-    func commit() throws
+    /// COMMITs the writer's batch, after what the engine itself does last inside it: SQLite puts the records the
+    /// transaction created into the search index (0006); PostgreSQL tells every instance's listener the new change
+    /// log tip `announcing` (nil: the batch stored nothing). Throws unless the engine confirmed the COMMIT.
+    func commitWrite(announcing seq: Int64?) throws
 }
 
 extension SQLExecutor {

@@ -10,8 +10,10 @@ extension SQLiteConnection: SQLExecutor {
         try transaction(.immediate, body)
     }
 
-    /// The cached statement the writer has always run: SQLite throws when its COMMIT fails.
-    func commit() throws {
+    /// The search index in one statement, then the COMMIT (cached statements both); SQLite throws when its COMMIT
+    /// fails. Nobody else needs telling: the other readers of the file see the commit at once.
+    func commitWrite(announcing seq: Int64?) throws {
+        try run(SearchIndex.flushSQL, [])
         try run("COMMIT TRANSACTION", [])
     }
 
